@@ -1,0 +1,104 @@
+/**
+ * The fixed set of errors qplug raises. Every error has a stable `code` and an
+ * exit code; the CLI prints `message` (one line: what failed, why, what to do)
+ * and the stack only with --debug.
+ */
+
+/** Exit codes, documented in README.md ("Exit codes"). Stable. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  environment: 3,
+  notFound: 4,
+  permission: 5,
+  state: 6,
+  /** 128 + SIGINT, as shells report it. */
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_NO_SCH_PLUG'
+  | 'E_PERMISSION'
+  | 'E_NO_DEVICE'
+  | 'E_NO_NETNS'
+  | 'E_NOT_ATTACHED'
+  | 'E_ALREADY_ATTACHED'
+  | 'E_QDISC_IN_PLACE'
+  | 'E_NATIVE_MISSING'
+  | 'E_KERNEL'
+  | 'E_LAB'
+  | 'E_LAB_NOT_BUILT'
+  | 'E_INTERNAL';
+
+export interface QplugErrorOptions {
+  cause?: unknown;
+  /** Extra structured detail shown by --json and --debug. */
+  details?: Record<string, unknown>;
+}
+
+export class QplugError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: ExitCodeValue;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, exitCode: ExitCodeValue, message: string, options: QplugErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, exitCode: this.exitCode, message: this.message, ...this.details };
+  }
+}
+
+/** Bad command-line or API arguments. */
+export class UsageError extends QplugError {
+  constructor(message: string, options?: QplugErrorOptions) {
+    super('E_USAGE', ExitCode.usage, message, options);
+  }
+}
+
+/** This machine lacks something qplug needs (sch_plug, the addon, qemu...). */
+export class EnvironmentError extends QplugError {
+  constructor(code: 'E_NO_SCH_PLUG' | 'E_NATIVE_MISSING' | 'E_LAB' | 'E_LAB_NOT_BUILT', message: string, options?: QplugErrorOptions) {
+    super(code, ExitCode.environment, message, options);
+  }
+}
+
+/** A device, namespace or plug that does not exist. */
+export class NotFoundError extends QplugError {
+  constructor(code: 'E_NO_DEVICE' | 'E_NO_NETNS' | 'E_NOT_ATTACHED', message: string, options?: QplugErrorOptions) {
+    super(code, ExitCode.notFound, message, options);
+  }
+}
+
+/** Missing CAP_NET_ADMIN over the target namespace. */
+export class PermissionError extends QplugError {
+  constructor(message: string, options?: QplugErrorOptions) {
+    super('E_PERMISSION', ExitCode.permission, message, options);
+  }
+}
+
+/** The qdisc tree is not in a state the operation can work from. */
+export class StateError extends QplugError {
+  constructor(code: 'E_ALREADY_ATTACHED' | 'E_QDISC_IN_PLACE', message: string, options?: QplugErrorOptions) {
+    super(code, ExitCode.state, message, options);
+  }
+}
+
+/** The kernel refused for a reason none of the classes above covers. */
+export class KernelError extends QplugError {
+  constructor(message: string, options?: QplugErrorOptions) {
+    super('E_KERNEL', ExitCode.failure, message, options);
+  }
+}
+
+export function isQplugError(error: unknown): error is QplugError {
+  return error instanceof QplugError;
+}
