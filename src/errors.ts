@@ -20,6 +20,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export type ErrorCode =
   | 'E_USAGE'
+  | 'E_REFUSED'
   | 'E_NO_SCH_PLUG'
   | 'E_PERMISSION'
   | 'E_NO_DEVICE'
@@ -61,6 +62,13 @@ export class QplugError extends Error {
 export class UsageError extends QplugError {
   constructor(message: string, options?: QplugErrorOptions) {
     super('E_USAGE', ExitCode.usage, message, options);
+  }
+}
+
+/** A safety guard refused an operation that needs --force. */
+export class RefusedError extends QplugError {
+  constructor(message: string, options?: QplugErrorOptions) {
+    super('E_REFUSED', ExitCode.usage, message, options);
   }
 }
 

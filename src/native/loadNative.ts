@@ -19,9 +19,10 @@ export function packageRoot(): string {
 
 /** Every place a build can leave the addon, in search order. */
 export function addonCandidates(root = packageRoot()): string[] {
+  // When set, the only place to look (tests and unusual installs).
   const fromEnv = process.env.QPLUG_NATIVE_ADDON;
+  if (fromEnv) return [resolve(fromEnv)];
   return [
-    ...(fromEnv ? [resolve(fromEnv)] : []),
     join(root, 'build', 'Release', ADDON_FILE),
     join(root, 'build', 'Debug', ADDON_FILE),
     join(root, 'build', ADDON_FILE),

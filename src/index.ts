@@ -1,0 +1,29 @@
+/**
+ * qplug as a library: the same powers as the CLI, for your own test suites.
+ *
+ *   import { PlugQdisc } from 'qplug';
+ *   const plug = await PlugQdisc.attach({ dev: 'v0', netns: 'lab' });
+ *   await plug.buffer();            // freeze
+ *   await plug.releaseIndefinite(); // deliver everything held, in order
+ *   await plug.detach();            // put back what was there
+ */
+export { PlugQdisc } from './plug/PlugQdisc.js';
+export type { AttachOptions, BufferOptions, DeviceOptions, PlugStatus } from './plug/PlugQdisc.js';
+export type { PlugState } from './plug/state.js';
+export { parseHandle, formatHandle, TC_H_ROOT } from './plug/handles.js';
+export { parseSize, parseDuration } from './plug/units.js';
+export {
+  QplugError,
+  UsageError,
+  RefusedError,
+  EnvironmentError,
+  NotFoundError,
+  PermissionError,
+  StateError,
+  KernelError,
+  ExitCode,
+  isQplugError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { runDoctor } from './doctor.js';
+export type { DoctorReport, DoctorCheck } from './doctor.js';

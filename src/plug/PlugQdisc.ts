@@ -1,0 +1,337 @@
+/**
+ * A plug qdisc on one device: attach, freeze (buffer), release, detach.
+ * This is the library API and what the CLI commands call; it knows nothing of yargs.
+ */
+import { statSync } from 'node:fs';
+import { NotFoundError, StateError, UsageError } from '../errors.js';
+import { loadNative } from '../native/loadNative.js';
+import type { NativePlugAction, NativeQdisc, NativeRouteSocket } from '../native/AddonTypes.js';
+import { assertQdiscHandle, formatHandle, parseHandle, TC_H_ROOT } from './handles.js';
+import { resolveNetns, type NetnsRef } from './netns.js';
+import { listRecords, readRecord, removeRecord, writeRecord, type PlugRecord, type PlugState } from './state.js';
+import { translateNativeError, type PlugOperation } from './translate.js';
+import { parseSize } from './units.js';
+import { assertNotDefaultRoute } from './guard.js';
+
+export interface DeviceOptions {
+  /** Network device name, e.g. "eth0" or "v0". */
+  dev: string;
+  /** Namespace name (/run/netns/NAME) or path (/proc/PID/ns/net); the current one when omitted. */
+  netns?: string | null;
+}
+
+export interface AttachOptions extends DeviceOptions {
+  /** "root" (default) or a class such as "1:10". */
+  parent?: string | number;
+  /** Handle for the plug qdisc ("51:"); the kernel picks one when omitted. */
+  handle?: string | number;
+  /** Bytes the plug may hold before it drops; the kernel default (tx_queue_len * MTU) when omitted. */
+  limitBytes?: number | string;
+}
+
+export interface BufferOptions {
+  /** Freeze even the device carrying the initial namespace's default route. */
+  force?: boolean;
+}
+
+/** What `qplug status --json` prints for each plug qdisc. */
+export interface PlugStatus {
+  dev: string;
+  netns: string | null;
+  handle: string;
+  parent: string;
+  /** "unknown" when the plug was not made by qplug (the kernel cannot tell). */
+  state: PlugState | 'unknown';
+  /** Bytes, or null for the kernel default. */
+  limit: number | null;
+  /** ISO time the current state was set, when known. */
+  since: string | null;
+  backlog: { packets: number; bytes: number };
+  sent: { packets: number; bytes: number };
+  drops: number;
+  overlimits: number;
+  /** Whether qplug made this plug (and so knows its state). */
+  recorded: boolean;
+}
+
+function checkDev(dev: unknown): string {
+  if (typeof dev !== 'string' || dev.length === 0 || dev.length > 15 || /[\s/\0]/.test(dev)) {
+    throw new UsageError(`invalid device name ${JSON.stringify(dev)}: expected an interface name such as eth0 (at most 15 characters)`);
+  }
+  return dev;
+}
+
+function toHandle(value: string | number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new UsageError(`invalid ${what} ${value}: expected a u32 tc handle`);
+    return value;
+  }
+  return parseHandle(value, what);
+}
+
+/** Open a socket in the namespace, translating errors. */
+function openSocket(ref: NetnsRef): NativeRouteSocket {
+  const addon = loadNative();
+  try {
+    return new addon.RouteSocket(ref.path === null ? {} : { netns: ref.path });
+  } catch (error) {
+    throw translateNativeError(error, { op: 'open', netnsLabel: ref.label });
+  }
+}
+
+async function call<T>(op: PlugOperation, ctx: { dev?: string; ref: NetnsRef }, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw translateNativeError(error, { op, dev: ctx.dev, netnsLabel: ctx.ref.label });
+  }
+}
+
+function statusOf(q: NativeQdisc, record: PlugRecord | null, ref: NetnsRef): PlugStatus {
+  return {
+    dev: q.dev,
+    netns: ref.label,
+    handle: formatHandle(q.handle),
+    parent: formatHandle(q.parent),
+    state: record ? record.state : 'unknown',
+    limit: record ? record.limitBytes : null,
+    since: record ? new Date(record.since).toISOString() : null,
+    backlog: { packets: q.stats.backlogPackets, bytes: q.stats.backlogBytes },
+    sent: { packets: q.stats.packets, bytes: q.stats.bytes },
+    drops: q.stats.drops,
+    overlimits: q.stats.overlimits,
+    recorded: record !== null,
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class PlugQdisc {
+  private closed = false;
+
+  private constructor(
+    private readonly socket: NativeRouteSocket,
+    private readonly ref: NetnsRef,
+    private record: PlugRecord,
+  ) {}
+
+  get dev(): string { return this.record.dev; }
+  get ifindex(): number { return this.record.ifindex; }
+  get netns(): string | null { return this.ref.label; }
+  get handle(): number { return this.record.handle; }
+  get parent(): number { return this.record.parent; }
+  get state(): PlugState { return this.record.state; }
+  get limitBytes(): number | null { return this.record.limitBytes; }
+  /** When the current state was set (ms since the epoch). */
+  get since(): number { return this.record.since; }
+
+  /**
+   * Attach a plug qdisc in pass-through state: attaching never freezes anything.
+   * Refuses to replace a qdisc it could not put back exactly on detach.
+   */
+  static async attach(options: AttachOptions): Promise<PlugQdisc> {
+    const dev = checkDev(options.dev);
+    const parent = toHandle(options.parent, TC_H_ROOT, 'parent');
+    const handle = toHandle(options.handle, 0, 'handle');
+    if (handle !== 0) assertQdiscHandle(handle, String(options.handle));
+    const limitBytes = options.limitBytes === undefined ? null : parseSize(options.limitBytes, 'limit');
+    if (limitBytes === 0) throw new UsageError('invalid limit 0: the plug could hold nothing; omit --limit for the kernel default');
+    const ref = resolveNetns(options.netns);
+    const socket = openSocket(ref);
+    const ctx = { dev, ref };
+    try {
+      const link = await call('attach', ctx, () => socket.getLink(dev));
+      const before = await call('list', ctx, () => socket.listQdiscs(link.ifindex));
+      const current = before.find((q) => q.parent === parent);
+      if (current?.kind === 'plug') {
+        throw new StateError('E_ALREADY_ATTACHED', `${dev} already has a plug qdisc ${formatHandle(current.handle)} at ${formatHandle(parent)}: use \`qplug plug ${dev}\` / \`qplug release ${dev}\`, or \`qplug detach ${dev}\` first`);
+      }
+      // A qdisc with handle 0 is the kernel's default; deleting ours brings it back.
+      if (current && current.handle !== 0) {
+        throw new StateError(
+          'E_QDISC_IN_PLACE',
+          `${dev} has qdisc ${current.kind} ${formatHandle(current.handle)} at ${formatHandle(parent)}, which qplug could not put back exactly after detach: attach under one of its classes with --parent, or remove it first (\`tc qdisc del dev ${dev} ${parent === TC_H_ROOT ? 'root' : `parent ${formatHandle(parent)}`}\`)`,
+        );
+      }
+      await call('attach', ctx, () => socket.addPlug(link.ifindex, parent, handle, limitBytes ?? 0));
+      let actualHandle = handle;
+      if (actualHandle === 0) {
+        const after = await call('list', ctx, () => socket.listQdiscs(link.ifindex));
+        actualHandle = after.find((q) => q.parent === parent && q.kind === 'plug')?.handle ?? 0;
+      }
+      // sch_plug starts out buffering; open it at once.
+      try {
+        await call('release_indefinite', ctx, () => socket.changePlug(link.ifindex, parent, actualHandle, 'release_indefinite', 0));
+      } catch (error) {
+        await socket.deleteQdisc(link.ifindex, parent, actualHandle).catch(() => undefined);
+        throw error;
+      }
+      const now = Date.now();
+      const record: PlugRecord = {
+        version: 1,
+        dev,
+        ifindex: link.ifindex,
+        netns: ref.label,
+        netnsInode: socket.netnsInode,
+        handle: actualHandle,
+        parent,
+        state: 'pass-through',
+        limitBytes,
+        since: now,
+        attachedAt: now,
+        previous: current ? { kind: current.kind, handle: current.handle } : null,
+        pid: process.pid,
+      };
+      writeRecord(record);
+      return new PlugQdisc(socket, ref, record);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+  }
+
+  /** Open the plug qdisc already attached to a device (by qplug or by tc). */
+  static async open(options: DeviceOptions): Promise<PlugQdisc> {
+    const dev = checkDev(options.dev);
+    const ref = resolveNetns(options.netns);
+    const socket = openSocket(ref);
+    const ctx = { dev, ref };
+    try {
+      const link = await call('open', ctx, () => socket.getLink(dev));
+      const qdiscs = await call('list', ctx, () => socket.listQdiscs(link.ifindex));
+      const record = readRecord(socket.netnsInode, link.ifindex);
+      const plug = record
+        ? qdiscs.find((q) => q.kind === 'plug' && q.handle === record.handle && q.parent === record.parent)
+        : qdiscs.find((q) => q.kind === 'plug');
+      if (!plug) {
+        if (record) removeRecord(socket.netnsInode, link.ifindex);
+        throw new NotFoundError('E_NOT_ATTACHED', `${dev} has no plug qdisc${ref.label ? ` in network namespace '${ref.label}'` : ''}: attach one first with \`qplug attach ${dev}\``);
+      }
+      const adopted: PlugRecord = record ?? {
+        version: 1,
+        dev,
+        ifindex: link.ifindex,
+        netns: ref.label,
+        netnsInode: socket.netnsInode,
+        handle: plug.handle,
+        parent: plug.parent,
+        // Not made by qplug: the kernel cannot tell its state; the first change sets it.
+        state: 'buffering',
+        limitBytes: null,
+        since: Date.now(),
+        attachedAt: Date.now(),
+        previous: null,
+        pid: process.pid,
+      };
+      return new PlugQdisc(socket, ref, { ...adopted, dev });
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+  }
+
+  /** Every plug qdisc in a namespace (optionally on one device), with recorded state and live stats. */
+  static async list(options: { dev?: string; netns?: string | null } = {}): Promise<PlugStatus[]> {
+    const ref = resolveNetns(options.netns);
+    const socket = openSocket(ref);
+    const dev = options.dev === undefined ? undefined : checkDev(options.dev);
+    try {
+      const ifindex = dev === undefined ? 0 : (await call('list', { dev, ref }, () => socket.getLink(dev))).ifindex;
+      const qdiscs = (await call('list', { dev, ref }, () => socket.listQdiscs(ifindex))).filter((q) => q.kind === 'plug');
+      const records = listRecords().filter((r) => r.netnsInode === socket.netnsInode && (ifindex === 0 || r.ifindex === ifindex));
+      for (const r of records) {
+        // Stale: the device or the plug went away without qplug.
+        if (!qdiscs.some((q) => q.ifindex === r.ifindex && q.handle === r.handle)) removeRecord(r.netnsInode, r.ifindex);
+      }
+      return qdiscs.map((q) => statusOf(q, records.find((r) => r.ifindex === q.ifindex && r.handle === q.handle) ?? null, ref));
+    } finally {
+      socket.close();
+    }
+  }
+
+  private async change(op: PlugOperation & NativePlugAction, limitBytes = 0): Promise<void> {
+    if (this.closed) throw new StateError('E_ALREADY_ATTACHED', `the PlugQdisc object for ${this.dev} is closed`);
+    const { ifindex, parent, handle } = this.record;
+    await call(op, { dev: this.dev, ref: this.ref }, () => this.socket.changePlug(ifindex, parent, handle, op, limitBytes));
+  }
+
+  private save(patch: Partial<PlugRecord>): void {
+    this.record = { ...this.record, ...patch, pid: process.pid };
+    writeRecord(this.record);
+  }
+
+  /** Freeze: hold every packet from now on (also starts a new epoch for releaseOne). */
+  async buffer(options: BufferOptions = {}): Promise<void> {
+    assertNotDefaultRoute(this.dev, this.socket.netnsInode, options.force ?? false);
+    await this.change('buffer');
+    if (this.record.state !== 'buffering') this.save({ state: 'buffering', since: Date.now() });
+  }
+
+  /**
+   * sch_plug's release_one: release the packets held before the last buffer()
+   * mark; those held since then stay. State stays buffering.
+   */
+  async releaseOne(): Promise<void> {
+    await this.change('release_one');
+    this.save({ state: 'buffering' });
+  }
+
+  /** Release everything held and pass traffic through until the next buffer(). */
+  async releaseIndefinite(): Promise<void> {
+    await this.change('release_indefinite');
+    if (this.record.state !== 'pass-through') this.save({ state: 'pass-through', since: Date.now() });
+  }
+
+  async setLimit(bytes: number | string): Promise<void> {
+    const limit = parseSize(bytes, 'limit');
+    if (limit === 0) throw new UsageError('invalid limit 0: the plug could hold nothing');
+    await this.change('limit', limit);
+    this.save({ limitBytes: limit });
+  }
+
+  async status(): Promise<PlugStatus> {
+    const qdiscs = await call('list', { dev: this.dev, ref: this.ref }, () => this.socket.listQdiscs(this.ifindex));
+    const q = qdiscs.find((x) => x.kind === 'plug' && x.handle === this.handle && x.parent === this.parent);
+    if (!q) throw new NotFoundError('E_NOT_ATTACHED', `the plug qdisc on ${this.dev} is gone: attach it again with \`qplug attach ${this.dev}\``);
+    return statusOf(q, this.record, this.ref);
+  }
+
+  /**
+   * Release everything, let the queue drain, delete the plug: the kernel puts
+   * back the default qdisc that was there before attach.
+   */
+  async detach(options: { drainTimeoutMs?: number } = {}): Promise<{ drained: boolean }> {
+    const { ifindex, parent, handle } = this.record;
+    const ctx = { dev: this.dev, ref: this.ref };
+    await this.change('release_indefinite');
+    const deadline = Date.now() + (options.drainTimeoutMs ?? 2000);
+    let drained = false;
+    for (;;) {
+      const q = (await call('list', ctx, () => this.socket.listQdiscs(ifindex))).find((x) => x.handle === handle && x.kind === 'plug');
+      if (!q || q.stats.backlogPackets === 0) { drained = true; break; }
+      if (Date.now() >= deadline) break;
+      await sleep(5);
+    }
+    await call('detach', ctx, () => this.socket.deleteQdisc(ifindex, parent, handle));
+    removeRecord(this.socket.netnsInode, ifindex);
+    this.close();
+    return { drained };
+  }
+
+  /** Free the netlink socket; the plug qdisc stays as it is. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+/** Identity of the namespace the process runs in (for tests and doctor). */
+export function currentNetnsInode(): number {
+  return statSync('/proc/thread-self/ns/net').ino;
+}
