@@ -40,7 +40,8 @@ export type NativePlugAction = 'buffer' | 'release_one' | 'release_indefinite' |
 /**
  * One rtnetlink socket, opened in one network namespace for its whole life.
  * Async methods run one request each off the event loop; calls on one socket
- * are serialised.
+ * are serialised and reach the kernel in the order they were made
+ * (changePlugSync included: it waits for the calls made before it).
  */
 export interface NativeRouteSocket {
   /** Path of the namespace given at construction, or null for the caller's. */
@@ -61,7 +62,10 @@ export interface NativeRouteSocket {
   /** Same as changePlug, on the calling thread: one netlink round trip. */
   changePlugSync(ifindex: number, parent: number, handle: number, action: NativePlugAction, limitBytes: number): void;
   deleteQdisc(ifindex: number, parent: number, handle: number): Promise<void>;
-  /** Idempotent. Later calls reject with code ECLOSED. */
+  /**
+   * Idempotent. Waits for the call in flight, not for queued ones: those and
+   * all later calls reject (changePlugSync: throws) with code ECLOSED.
+   */
   close(): void;
 }
 
