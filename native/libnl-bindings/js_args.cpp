@@ -7,6 +7,8 @@ namespace qplug {
 
 namespace {
 
+constexpr double kU32Max = 4294967295.0;
+
 std::string FormatNumber(double value) {
     if (std::isnan(value))
         return "NaN";
@@ -54,9 +56,13 @@ void ArgReader::ThrowRange(const std::string &what) const {
 }
 
 double ArgReader::Integer(size_t index, const char *name, double min, double max) const {
-    const Napi::Value value = info_[index];
-    const std::string range = std::string(name) + " must be an integer from " + FormatNumber(min) +
-                              " to " + FormatNumber(max);
+    return IntegerValue(info_[index], name, min, max);
+}
+
+double ArgReader::IntegerValue(const Napi::Value &value, const std::string &name, double min,
+                               double max) const {
+    const std::string range =
+        name + " must be an integer from " + FormatNumber(min) + " to " + FormatNumber(max);
     if (!value.IsNumber())
         ThrowType(range + ", got " + DescribeType(value));
     const double number = value.As<Napi::Number>().DoubleValue();
@@ -67,7 +73,24 @@ double ArgReader::Integer(size_t index, const char *name, double min, double max
 }
 
 uint32_t ArgReader::U32(size_t index, const char *name) const {
-    return static_cast<uint32_t>(Integer(index, name, 0, 4294967295.0));
+    return static_cast<uint32_t>(Integer(index, name, 0, kU32Max));
+}
+
+uint32_t ArgReader::U32In(size_t index, const char *name, uint32_t min, uint32_t max) const {
+    return static_cast<uint32_t>(Integer(index, name, min, max));
+}
+
+Napi::Array ArgReader::ArrayValue(const Napi::Value &value, const std::string &name) const {
+    if (!value.IsArray())
+        ThrowType(name + " must be an array, got " + DescribeType(value));
+    return value.As<Napi::Array>();
+}
+
+Napi::Object ArgReader::ObjectValue(const Napi::Value &value, const std::string &name) const {
+    if (!value.IsObject() || value.IsArray() || value.IsFunction()) {
+        ThrowType(name + " must be an object, got " + DescribeType(value));
+    }
+    return value.As<Napi::Object>();
 }
 
 int ArgReader::Ifindex(size_t index, const char *name, bool allowZero) const {
@@ -90,6 +113,64 @@ PlugAction ArgReader::Action(size_t index, const char *name) const {
     if (action == "limit")
         return PlugAction::Limit;
     ThrowRange(expected + ", got '" + action + "'");
+}
+
+std::array<uint8_t, kPrioMapSize> ArgReader::Priomap(size_t index, const char *name,
+                                                     uint32_t bands) const {
+    const Napi::Array array = ArrayValue(info_[index], name);
+    if (array.Length() != kPrioMapSize) {
+        ThrowRange(std::string(name) + " must have " + std::to_string(kPrioMapSize) +
+                   " entries, got " + std::to_string(array.Length()));
+    }
+    std::array<uint8_t, kPrioMapSize> priomap{};
+    for (uint32_t i = 0; i < kPrioMapSize; ++i) {
+        const std::string entry = std::string(name) + "[" + std::to_string(i) + "]";
+        // A band: the kernel refuses entries that are not below bands.
+        priomap[i] = static_cast<uint8_t>(IntegerValue(array.Get(i), entry, 0, bands - 1));
+    }
+    return priomap;
+}
+
+U32Key ArgReader::Key(const Napi::Value &value, const std::string &name) const {
+    const Napi::Object object = ObjectValue(value, name);
+    U32Key key;
+    key.value =
+        static_cast<uint32_t>(IntegerValue(object.Get("value"), name + ".value", 0, kU32Max));
+    key.mask = static_cast<uint32_t>(IntegerValue(object.Get("mask"), name + ".mask", 0, kU32Max));
+    // A header field lies well within 64 KiB of the network header (or, at a
+    // negative offset, in the link-layer header before it); tc only takes
+    // offsets of whole 32-bit words.
+    const double offset = IntegerValue(object.Get("offset"), name + ".offset", -65536, 65532);
+    if (std::fmod(offset, 4) != 0)
+        ThrowRange(name + ".offset must be a multiple of 4, got " + FormatNumber(offset));
+    key.offset = static_cast<int32_t>(offset);
+    return key;
+}
+
+U32FilterSpec ArgReader::U32Filter(size_t index, const char *name) const {
+    const std::string base = name;
+    const Napi::Object options = ObjectValue(info_[index], base);
+    U32FilterSpec spec;
+    // Priority 0 would make the kernel pick one, which deleteFilters could not name.
+    spec.priority =
+        static_cast<uint16_t>(IntegerValue(options.Get("priority"), base + ".priority", 1, 65535));
+    // The kernel refuses to create a filter for protocol 0.
+    spec.protocol =
+        static_cast<uint16_t>(IntegerValue(options.Get("protocol"), base + ".protocol", 1, 65535));
+    spec.classid =
+        static_cast<uint32_t>(IntegerValue(options.Get("classid"), base + ".classid", 0, kU32Max));
+    const Napi::Value handle = options.Get("handle");
+    if (!handle.IsUndefined())
+        spec.handle = static_cast<uint32_t>(IntegerValue(handle, base + ".handle", 0, kU32Max));
+
+    const Napi::Array keys = ArrayValue(options.Get("keys"), base + ".keys");
+    if (keys.Length() > kMaxU32Keys) {
+        ThrowRange(base + ".keys must have at most " + std::to_string(kMaxU32Keys) +
+                   " entries, got " + std::to_string(keys.Length()));
+    }
+    for (uint32_t i = 0; i < keys.Length(); ++i)
+        spec.keys.push_back(Key(keys.Get(i), base + ".keys[" + std::to_string(i) + "]"));
+    return spec;
 }
 
 std::optional<std::string> ArgReader::NetnsOption(size_t index) const {

@@ -6,6 +6,7 @@
 
 #include <netlink/cache.h>
 #include <netlink/msg.h>
+#include <netlink/route/classifier.h>
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/socket.h>
@@ -27,11 +28,15 @@ struct RtnlLinkDeleter {
 struct RtnlQdiscDeleter {
     void operator()(rtnl_qdisc *qdisc) const { rtnl_qdisc_put(qdisc); }
 };
+struct RtnlClsDeleter {
+    void operator()(rtnl_cls *cls) const { rtnl_cls_put(cls); }
+};
 
 using NlSockPtr = std::unique_ptr<nl_sock, NlSockDeleter>;
 using NlCachePtr = std::unique_ptr<nl_cache, NlCacheDeleter>;
 using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgDeleter>;
 using RtnlLinkPtr = std::unique_ptr<rtnl_link, RtnlLinkDeleter>;
 using RtnlQdiscPtr = std::unique_ptr<rtnl_qdisc, RtnlQdiscDeleter>;
+using RtnlClsPtr = std::unique_ptr<rtnl_cls, RtnlClsDeleter>;
 
 } // namespace qplug

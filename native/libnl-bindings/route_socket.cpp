@@ -4,6 +4,7 @@
 
 #include "js_args.h"
 #include "netns_socket.h"
+#include "rtnl_filters.h"
 #include "socket_request.h"
 
 namespace qplug {
@@ -45,6 +46,17 @@ Napi::Object QdiscToJs(Napi::Env env, const QdiscInfo &qdisc) {
     return object;
 }
 
+Napi::Object FilterToJs(Napi::Env env, const FilterInfo &filter) {
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("kind", filter.kind);
+    object.Set("priority", filter.priority);
+    object.Set("protocol", filter.protocol);
+    object.Set("handle", filter.handle);
+    object.Set("classid",
+               filter.classid ? Napi::Value(Napi::Number::New(env, *filter.classid)) : env.Null());
+    return object;
+}
+
 template <typename Item, typename Convert>
 Napi::Array ArrayToJs(Napi::Env env, const std::vector<Item> &items, Convert convert) {
     Napi::Array array = Napi::Array::New(env, items.size());
@@ -59,6 +71,10 @@ Napi::Value UndefinedToJs(Napi::Env env, const Done &) {
 
 QdiscAddress ReadAddress(const ArgReader &args) {
     return QdiscAddress{args.Ifindex(0, "ifindex"), args.U32(1, "parent"), args.U32(2, "handle")};
+}
+
+FilterParent ReadFilterParent(const ArgReader &args) {
+    return FilterParent{args.Ifindex(0, "ifindex"), args.U32(1, "parent")};
 }
 
 } // namespace
@@ -76,6 +92,10 @@ Napi::Function RouteSocket::DefineClass(Napi::Env env) {
             InstanceMethod<&RouteSocket::ChangePlug>("changePlug"),
             InstanceMethod<&RouteSocket::ChangePlugSync>("changePlugSync"),
             InstanceMethod<&RouteSocket::DeleteQdisc>("deleteQdisc"),
+            InstanceMethod<&RouteSocket::AddPrio>("addPrio"),
+            InstanceMethod<&RouteSocket::AddU32Filter>("addU32Filter"),
+            InstanceMethod<&RouteSocket::ListFilters>("listFilters"),
+            InstanceMethod<&RouteSocket::DeleteFilters>("deleteFilters"),
             InstanceMethod<&RouteSocket::Close>("close"),
         });
 }
@@ -218,6 +238,60 @@ Napi::Value RouteSocket::DeleteQdisc(const Napi::CallbackInfo &info) {
         this, Value(), "deleteQdisc",
         [address](RequestContext &context) {
             qplug::DeleteQdisc(context, address);
+            return Done{};
+        },
+        UndefinedToJs);
+}
+
+Napi::Value RouteSocket::AddPrio(const Napi::CallbackInfo &info) {
+    const ArgReader args(info, "addPrio");
+    const QdiscAddress address = ReadAddress(args);
+    PrioSpec prio;
+    prio.bands = args.U32In(3, "bands", kMinPrioBands, kMaxPrioBands);
+    prio.priomap = args.Priomap(4, "priomap", prio.bands);
+    return StartSocketRequest(
+        this, Value(), "addPrio",
+        [address, prio](RequestContext &context) {
+            qplug::AddPrio(context, address, prio);
+            return Done{};
+        },
+        UndefinedToJs);
+}
+
+Napi::Value RouteSocket::AddU32Filter(const Napi::CallbackInfo &info) {
+    const ArgReader args(info, "addU32Filter");
+    const FilterParent parent = ReadFilterParent(args);
+    U32FilterSpec spec = args.U32Filter(2, "options");
+    return StartSocketRequest(
+        this, Value(), "addU32Filter",
+        [parent, spec = std::move(spec)](RequestContext &context) {
+            qplug::AddU32Filter(context, parent, spec);
+            return Done{};
+        },
+        UndefinedToJs);
+}
+
+Napi::Value RouteSocket::ListFilters(const Napi::CallbackInfo &info) {
+    const FilterParent parent = ReadFilterParent(ArgReader(info, "listFilters"));
+    return StartSocketRequest(
+        this, Value(), "listFilters",
+        [parent](RequestContext &context) { return qplug::ListFilters(context, parent); },
+        [](Napi::Env env, const std::vector<FilterInfo> &filters) {
+            return ArrayToJs(env, filters, FilterToJs);
+        });
+}
+
+Napi::Value RouteSocket::DeleteFilters(const Napi::CallbackInfo &info) {
+    const ArgReader args(info, "deleteFilters");
+    const FilterParent parent = ReadFilterParent(args);
+    // Priority 0 would ask the kernel to flush every filter of the parent,
+    // which it refuses once a kind is given.
+    const auto priority = static_cast<uint16_t>(args.U32In(2, "priority", 1, 65535));
+    const auto protocol = static_cast<uint16_t>(args.U32In(3, "protocol", 0, 65535));
+    return StartSocketRequest(
+        this, Value(), "deleteFilters",
+        [parent, priority, protocol](RequestContext &context) {
+            qplug::DeleteU32Filters(context, parent, priority, protocol);
             return Done{};
         },
         UndefinedToJs);

@@ -71,6 +71,10 @@ class RouteSocket : public Napi::ObjectWrap<RouteSocket> {
     Napi::Value ChangePlug(const Napi::CallbackInfo &info);
     Napi::Value ChangePlugSync(const Napi::CallbackInfo &info);
     Napi::Value DeleteQdisc(const Napi::CallbackInfo &info);
+    Napi::Value AddPrio(const Napi::CallbackInfo &info);
+    Napi::Value AddU32Filter(const Napi::CallbackInfo &info);
+    Napi::Value ListFilters(const Napi::CallbackInfo &info);
+    Napi::Value DeleteFilters(const Napi::CallbackInfo &info);
     Napi::Value Close(const Napi::CallbackInfo &info);
 
     std::mutex mutex_;

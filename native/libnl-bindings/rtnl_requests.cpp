@@ -9,6 +9,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/plug.h>
+#include <netlink/route/qdisc/prio.h>
 #include <netlink/route/tc.h>
 
 #include "libnl_handles.h"
@@ -18,6 +19,7 @@ namespace qplug {
 namespace {
 
 constexpr const char *kPlugKind = "plug";
+constexpr const char *kPrioKind = "prio";
 
 LinkInfo DescribeLink(rtnl_link *link) {
     LinkInfo info;
@@ -49,14 +51,15 @@ RtnlQdiscPtr NewQdisc(const QdiscAddress &address) {
     return qdisc;
 }
 
-void SetPlugKind(rtnl_qdisc *qdisc) {
-    if (const int err = rtnl_tc_set_kind(TC_CAST(qdisc), kPlugKind); err < 0) {
+void SetKind(rtnl_qdisc *qdisc, const char *kind) {
+    if (const int err = rtnl_tc_set_kind(TC_CAST(qdisc), kind); err < 0) {
         throw LibnlFailure("rtnl_tc_set_kind", err, 0, "");
     }
 }
 
-// Applies a libnl plug setter, whose only failure is allocating the qdisc's data.
-void ApplyPlugSetting(const char *setter, int result) {
+// Applies a libnl qdisc setter, whose failures are all local (allocation, a
+// missing or out-of-range attribute): there is no kernel answer to capture.
+void ApplySetting(const char *setter, int result) {
     if (result < 0)
         throw LibnlFailure(setter, result, 0, "");
 }
@@ -124,10 +127,10 @@ void AddPlug(RequestContext &context, const QdiscAddress &address, uint32_t limi
     const int flags = NLM_F_CREATE | NLM_F_EXCL;
 
     if (limitBytes > 0) {
-        SetPlugKind(qdisc.get());
+        SetKind(qdisc.get(), kPlugKind);
         // libnl's int parameter; the kernel reads it back as the u32 it was.
-        ApplyPlugSetting("rtnl_qdisc_plug_set_limit",
-                         rtnl_qdisc_plug_set_limit(qdisc.get(), static_cast<int>(limitBytes)));
+        ApplySetting("rtnl_qdisc_plug_set_limit",
+                     rtnl_qdisc_plug_set_limit(qdisc.get(), static_cast<int>(limitBytes)));
         context.Call("rtnl_qdisc_add",
                      [&] { return rtnl_qdisc_add(context.sock(), qdisc.get(), flags); });
         return;
@@ -156,21 +159,21 @@ void ChangePlug(RequestContext &context, const QdiscAddress &address, PlugAction
     const RtnlQdiscPtr change = NewQdisc(address);
     // The kind must match the existing qdisc's; it also selects libnl's plug
     // module, which puts the tc_plug_qopt into TCA_OPTIONS.
-    SetPlugKind(change.get());
+    SetKind(change.get(), kPlugKind);
     switch (action) {
     case PlugAction::Buffer:
-        ApplyPlugSetting("rtnl_qdisc_plug_buffer", rtnl_qdisc_plug_buffer(change.get()));
+        ApplySetting("rtnl_qdisc_plug_buffer", rtnl_qdisc_plug_buffer(change.get()));
         break;
     case PlugAction::ReleaseOne:
-        ApplyPlugSetting("rtnl_qdisc_plug_release_one", rtnl_qdisc_plug_release_one(change.get()));
+        ApplySetting("rtnl_qdisc_plug_release_one", rtnl_qdisc_plug_release_one(change.get()));
         break;
     case PlugAction::ReleaseIndefinite:
-        ApplyPlugSetting("rtnl_qdisc_plug_release_indefinite",
-                         rtnl_qdisc_plug_release_indefinite(change.get()));
+        ApplySetting("rtnl_qdisc_plug_release_indefinite",
+                     rtnl_qdisc_plug_release_indefinite(change.get()));
         break;
     case PlugAction::Limit:
-        ApplyPlugSetting("rtnl_qdisc_plug_set_limit",
-                         rtnl_qdisc_plug_set_limit(change.get(), static_cast<int>(limitBytes)));
+        ApplySetting("rtnl_qdisc_plug_set_limit",
+                     rtnl_qdisc_plug_set_limit(change.get(), static_cast<int>(limitBytes)));
         break;
     }
     // Flags 0: neither NLM_F_CREATE nor NLM_F_EXCL, so tc_modify_qdisc finds the
@@ -184,6 +187,23 @@ void DeleteQdisc(RequestContext &context, const QdiscAddress &address) {
     const RtnlQdiscPtr qdisc = NewQdisc(address);
     context.Call("rtnl_qdisc_delete",
                  [&] { return rtnl_qdisc_delete(context.sock(), qdisc.get()); });
+}
+
+void AddPrio(RequestContext &context, const QdiscAddress &address, const PrioSpec &prio) {
+    const RtnlQdiscPtr qdisc = NewQdisc(address);
+    // The kind selects libnl's prio module, which sends bands and priomap as
+    // the tc_prio_qopt that prio_init/prio_tune read from TCA_OPTIONS.
+    SetKind(qdisc.get(), kPrioKind);
+    rtnl_qdisc_prio_set_bands(qdisc.get(), static_cast<int>(prio.bands));
+    // libnl wants a mutable array, and only checks entries <= bands; the
+    // kernel wants < bands, which the caller has checked.
+    std::array<uint8_t, kPrioMapSize> priomap = prio.priomap;
+    ApplySetting(
+        "rtnl_qdisc_prio_set_priomap",
+        rtnl_qdisc_prio_set_priomap(qdisc.get(), priomap.data(), static_cast<int>(priomap.size())));
+    context.Call("rtnl_qdisc_add", [&] {
+        return rtnl_qdisc_add(context.sock(), qdisc.get(), NLM_F_CREATE | NLM_F_EXCL);
+    });
 }
 
 } // namespace qplug

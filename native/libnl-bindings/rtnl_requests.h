@@ -2,6 +2,8 @@
 // so they can run on any thread. Each throws NativeFailure on error.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -75,6 +77,17 @@ struct QdiscAddress {
 
 enum class PlugAction { Buffer, ReleaseOne, ReleaseIndefinite, Limit };
 
+// The kernel's limits for prio (TCQ_MIN_PRIO_BANDS, TCQ_PRIO_BANDS, TC_PRIO_MAX + 1).
+inline constexpr uint32_t kMinPrioBands = 2;
+inline constexpr uint32_t kMaxPrioBands = 16;
+inline constexpr size_t kPrioMapSize = 16;
+
+// A prio qdisc's tc_prio_qopt: every priomap entry is a band below bands.
+struct PrioSpec {
+    uint32_t bands = 0;
+    std::array<uint8_t, kPrioMapSize> priomap{};
+};
+
 // name is used when ifindex is 0.
 LinkInfo GetLink(RequestContext &context, int ifindex, const std::string &name);
 std::vector<LinkInfo> ListLinks(RequestContext &context);
@@ -86,5 +99,7 @@ void AddPlug(RequestContext &context, const QdiscAddress &address, uint32_t limi
 void ChangePlug(RequestContext &context, const QdiscAddress &address, PlugAction action,
                 uint32_t limitBytes);
 void DeleteQdisc(RequestContext &context, const QdiscAddress &address);
+// Expects prio already checked against the kernel's limits.
+void AddPrio(RequestContext &context, const QdiscAddress &address, const PrioSpec &prio);
 
 } // namespace qplug

@@ -8,6 +8,7 @@ import { reportError } from './output.js';
 import { AttachCommand } from './commands/AttachCommand.js';
 import { PlugCommand } from './commands/PlugCommand.js';
 import { ReleaseCommand } from './commands/ReleaseCommand.js';
+import { PulseCommand } from './commands/PulseCommand.js';
 import { DetachCommand } from './commands/DetachCommand.js';
 import { StatusCommand } from './commands/StatusCommand.js';
 import { DoctorCommand } from './commands/DoctorCommand.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(AttachCommand)
     .command(PlugCommand)
     .command(ReleaseCommand)
+    .command(PulseCommand)
     .command(DetachCommand)
     .command(StatusCommand)
     .command(DoctorCommand)

@@ -4,14 +4,20 @@
  */
 import { statSync } from 'node:fs';
 import { NotFoundError, StateError, UsageError } from '../errors.js';
-import { loadNative } from '../native/loadNative.js';
 import type { NativePlugAction, NativeQdisc, NativeRouteSocket } from '../native/AddonTypes.js';
 import { assertQdiscHandle, formatHandle, parseHandle, TC_H_ROOT } from './handles.js';
 import { resolveNetns, type NetnsRef } from './netns.js';
 import { listRecords, readRecord, removeRecord, writeRecord, type PlugRecord, type PlugState } from './state.js';
-import { translateNativeError, type PlugOperation } from './translate.js';
-import { parseSize } from './units.js';
+import type { PlugOperation } from './translate.js';
+import { parseDuration, parseSize } from './units.js';
 import { assertNotDefaultRoute } from './guard.js';
+import { compileMatch } from './match.js';
+import { buildLayout, checkAttachPoint } from './attach.js';
+import { call, checkDev, openSocket } from './socket.js';
+import { ensureWatchdog } from './watchdog.js';
+
+/** The dead-man default: no freeze outlives this unless asked. */
+export const DEFAULT_MAX_HOLD_MS = 30_000;
 
 export interface DeviceOptions {
   /** Network device name, e.g. "eth0" or "v0". */
@@ -27,11 +33,24 @@ export interface AttachOptions extends DeviceOptions {
   handle?: string | number;
   /** Bytes the plug may hold before it drops; the kernel default (tx_queue_len * MTU) when omitted. */
   limitBytes?: number | string;
+  /** Freeze only matching packets, e.g. "tcp dport 8080 syn"; the rest flow. */
+  match?: string;
+  /**
+   * A temporary plug owned by this process: if the process dies, the
+   * watchdog releases and detaches it.
+   */
+  temporary?: boolean;
 }
 
 export interface BufferOptions {
   /** Freeze even the device carrying the initial namespace's default route. */
   force?: boolean;
+  /**
+   * Dead-man release: a watchdog process releases the freeze after this long,
+   * even if this process is killed. Milliseconds or a duration ("2s");
+   * default 30 s; null opts out.
+   */
+  maxHold?: number | string | null;
 }
 
 /** What `qplug status --json` prints for each plug qdisc. */
@@ -52,13 +71,10 @@ export interface PlugStatus {
   overlimits: number;
   /** Whether qplug made this plug (and so knows its state). */
   recorded: boolean;
-}
-
-function checkDev(dev: unknown): string {
-  if (typeof dev !== 'string' || dev.length === 0 || dev.length > 15 || /[\s/\0]/.test(dev)) {
-    throw new UsageError(`invalid device name ${JSON.stringify(dev)}: expected an interface name such as eth0 (at most 15 characters)`);
-  }
-  return dev;
+  /** Selective plug: what it freezes; null freezes everything. */
+  match: string | null;
+  /** ISO time the watchdog releases the current freeze, or null. */
+  deadline: string | null;
 }
 
 function toHandle(value: string | number | undefined, fallback: number, what: string): number {
@@ -68,24 +84,6 @@ function toHandle(value: string | number | undefined, fallback: number, what: st
     return value;
   }
   return parseHandle(value, what);
-}
-
-/** Open a socket in the namespace, translating errors. */
-function openSocket(ref: NetnsRef): NativeRouteSocket {
-  const addon = loadNative();
-  try {
-    return new addon.RouteSocket(ref.path === null ? {} : { netns: ref.path });
-  } catch (error) {
-    throw translateNativeError(error, { op: 'open', netnsLabel: ref.label });
-  }
-}
-
-async function call<T>(op: PlugOperation, ctx: { dev?: string; ref: NetnsRef }, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw translateNativeError(error, { op, dev: ctx.dev, netnsLabel: ctx.ref.label });
-  }
 }
 
 function statusOf(q: NativeQdisc, record: PlugRecord | null, ref: NetnsRef): PlugStatus {
@@ -102,6 +100,8 @@ function statusOf(q: NativeQdisc, record: PlugRecord | null, ref: NetnsRef): Plu
     drops: q.stats.drops,
     overlimits: q.stats.overlimits,
     recorded: record !== null,
+    match: record?.match ?? null,
+    deadline: record && record.state === 'buffering' && typeof record.deadline === 'number' ? new Date(record.deadline).toISOString() : null,
   };
 }
 
@@ -123,6 +123,10 @@ export class PlugQdisc {
   get parent(): number { return this.record.parent; }
   get state(): PlugState { return this.record.state; }
   get limitBytes(): number | null { return this.record.limitBytes; }
+  /** Selective plug: the normalised match expression; null freezes everything. */
+  get match(): string | null { return this.record.match ?? null; }
+  /** When the watchdog releases the current freeze (ms since the epoch), or null. */
+  get deadline(): number | null { return this.record.state === 'buffering' ? (this.record.deadline ?? null) : null; }
   /** When the current state was set (ms since the epoch). */
   get since(): number { return this.record.since; }
 
@@ -137,36 +141,15 @@ export class PlugQdisc {
     if (handle !== 0) assertQdiscHandle(handle, String(options.handle));
     const limitBytes = options.limitBytes === undefined ? null : parseSize(options.limitBytes, 'limit');
     if (limitBytes === 0) throw new UsageError('invalid limit 0: the plug could hold nothing; omit --limit for the kernel default');
+    const match = options.match === undefined || options.match === null ? null : compileMatch(options.match);
     const ref = resolveNetns(options.netns);
     const socket = openSocket(ref);
     const ctx = { dev, ref };
     try {
       const link = await call('attach', ctx, () => socket.getLink(dev));
       const before = await call('list', ctx, () => socket.listQdiscs(link.ifindex));
-      const current = before.find((q) => q.parent === parent);
-      if (current?.kind === 'plug') {
-        throw new StateError('E_ALREADY_ATTACHED', `${dev} already has a plug qdisc ${formatHandle(current.handle)} at ${formatHandle(parent)}: use \`qplug plug ${dev}\` / \`qplug release ${dev}\`, or \`qplug detach ${dev}\` first`);
-      }
-      // A qdisc with handle 0 is the kernel's default; deleting ours brings it back.
-      if (current && current.handle !== 0) {
-        throw new StateError(
-          'E_QDISC_IN_PLACE',
-          `${dev} has qdisc ${current.kind} ${formatHandle(current.handle)} at ${formatHandle(parent)}, which qplug could not put back exactly after detach: attach under one of its classes with --parent, or remove it first (\`tc qdisc del dev ${dev} ${parent === TC_H_ROOT ? 'root' : `parent ${formatHandle(parent)}`}\`)`,
-        );
-      }
-      await call('attach', ctx, () => socket.addPlug(link.ifindex, parent, handle, limitBytes ?? 0));
-      let actualHandle = handle;
-      if (actualHandle === 0) {
-        const after = await call('list', ctx, () => socket.listQdiscs(link.ifindex));
-        actualHandle = after.find((q) => q.parent === parent && q.kind === 'plug')?.handle ?? 0;
-      }
-      // sch_plug starts out buffering; open it at once.
-      try {
-        await call('release_indefinite', ctx, () => socket.changePlug(link.ifindex, parent, actualHandle, 'release_indefinite', 0));
-      } catch (error) {
-        await socket.deleteQdisc(link.ifindex, parent, actualHandle).catch(() => undefined);
-        throw error;
-      }
+      const current = checkAttachPoint(dev, parent, before);
+      const layout = await buildLayout({ socket, ref, dev, ifindex: link.ifindex, parent, handle, limitBytes, match }, current);
       const now = Date.now();
       const record: PlugRecord = {
         version: 1,
@@ -174,17 +157,24 @@ export class PlugQdisc {
         ifindex: link.ifindex,
         netns: ref.label,
         netnsInode: socket.netnsInode,
-        handle: actualHandle,
-        parent,
+        handle: layout.handle,
+        parent: layout.parent,
         state: 'pass-through',
         limitBytes,
         since: now,
         attachedAt: now,
-        previous: current ? { kind: current.kind, handle: current.handle } : null,
+        previous: layout.previous,
         pid: process.pid,
+        deadline: null,
+        watchdogPid: null,
+        match: match?.text ?? null,
+        root: layout.root,
+        ownerPid: options.temporary ? process.pid : null,
       };
       writeRecord(record);
-      return new PlugQdisc(socket, ref, record);
+      const plug = new PlugQdisc(socket, ref, record);
+      if (options.temporary) plug.save({ watchdogPid: ensureWatchdog(record) });
+      return plug;
     } catch (error) {
       socket.close();
       throw error;
@@ -256,7 +246,8 @@ export class PlugQdisc {
     await call(op, { dev: this.dev, ref: this.ref }, () => this.socket.changePlug(ifindex, parent, handle, op, limitBytes));
   }
 
-  private save(patch: Partial<PlugRecord>): void {
+  /** @internal */
+  save(patch: Partial<PlugRecord>): void {
     this.record = { ...this.record, ...patch, pid: process.pid };
     writeRecord(this.record);
   }
@@ -264,8 +255,20 @@ export class PlugQdisc {
   /** Freeze: hold every packet from now on (also starts a new epoch for releaseOne). */
   async buffer(options: BufferOptions = {}): Promise<void> {
     assertNotDefaultRoute(this.dev, this.socket.netnsInode, options.force ?? false);
-    await this.change('buffer');
-    if (this.record.state !== 'buffering') this.save({ state: 'buffering', since: Date.now() });
+    const maxHoldMs = options.maxHold === null ? null : parseDuration(options.maxHold ?? DEFAULT_MAX_HOLD_MS / 1000, 'max hold');
+    if (maxHoldMs === 0) throw new UsageError('invalid max hold 0: the freeze would be released at once; use --max-hold none to opt out of the dead-man release');
+    const wasBuffering = this.record.state === 'buffering';
+    // The deadline is on record before the kernel freezes anything.
+    const now = Date.now();
+    const deadline = maxHoldMs === null ? null : now + maxHoldMs;
+    this.save({ state: 'buffering', since: wasBuffering ? this.record.since : now, deadline, releasedBy: null });
+    if (deadline !== null) this.save({ watchdogPid: ensureWatchdog(this.record) });
+    try {
+      await this.change('buffer');
+    } catch (error) {
+      if (!wasBuffering) this.save({ state: 'pass-through', deadline: null });
+      throw error;
+    }
   }
 
   /**
@@ -280,7 +283,7 @@ export class PlugQdisc {
   /** Release everything held and pass traffic through until the next buffer(). */
   async releaseIndefinite(): Promise<void> {
     await this.change('release_indefinite');
-    if (this.record.state !== 'pass-through') this.save({ state: 'pass-through', since: Date.now() });
+    this.save({ state: 'pass-through', since: this.record.state === 'pass-through' ? this.record.since : Date.now(), deadline: null, releasedBy: null });
   }
 
   async setLimit(bytes: number | string): Promise<void> {
@@ -313,7 +316,9 @@ export class PlugQdisc {
       if (Date.now() >= deadline) break;
       await sleep(5);
     }
-    await call('detach', ctx, () => this.socket.deleteQdisc(ifindex, parent, handle));
+    // A selective plug sits under the prio qplug built: deleting that takes all.
+    const target = this.record.root ?? { parent, handle };
+    await call('detach', ctx, () => this.socket.deleteQdisc(ifindex, target.parent, target.handle));
     removeRecord(this.socket.netnsInode, ifindex);
     this.close();
     return { drained };

@@ -32,6 +32,18 @@ export interface PlugRecord {
   previous: PreviousQdisc | null;
   /** PID of the process that made the last change. */
   pid: number;
+  /** Dead-man deadline (ms since the epoch) of the current freeze; null: none (pass-through, or opted out). */
+  deadline?: number | null;
+  /** The watchdog process that releases at the deadline. */
+  watchdogPid?: number | null;
+  /** Selective plug: the match expression, normalised. */
+  match?: string | null;
+  /** Selective plug: the prio qdisc qplug built at the attach point; detach deletes it. */
+  root?: { kind: 'prio'; handle: number; parent: number } | null;
+  /** A temporary plug (pulse): when this process dies, the watchdog detaches it. */
+  ownerPid?: number | null;
+  /** Who set the current state last, when not the user ("watchdog"). */
+  releasedBy?: string | null;
 }
 
 export function stateDir(): string {

@@ -23,7 +23,7 @@ export function sh(cmd: string, args: string[]): string {
 }
 
 export function tcShow(dev: string, ns?: string): string {
-  const out = ns ? sh('ip', ['-n', ns, '-d', 'qdisc', 'show', 'dev', dev]) : sh('tc', ['qdisc', 'show', 'dev', dev]);
+  const out = sh('tc', [...(ns ? ['-n', ns] : []), 'qdisc', 'show', 'dev', dev]);
   // refcnt changes with unrelated kernel activity; it is not part of the tree.
   return out.replace(/refcnt \d+/g, '').trim();
 }

@@ -10,6 +10,18 @@ import { addon, rejection, thrown } from './fixtures.js';
 type Loose = Record<string, (...args: unknown[]) => unknown>;
 const loose = (socket: NativeRouteSocket): Loose => socket as unknown as Loose;
 
+const PRIOMAP = [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
+const withEntry = (index: number, value: unknown): unknown[] => PRIOMAP.map((entry, i) => (i === index ? value : entry));
+// A valid addU32Filter options object with one property replaced (or removed, as undefined).
+const u32 = (change: Record<string, unknown> = {}): Record<string, unknown> => ({
+  priority: 1,
+  protocol: 0x0800,
+  keys: [{ value: 0x00060000, mask: 0x00ff0000, offset: 8 }],
+  classid: 0x10010,
+  ...change,
+});
+const key = (change: Record<string, unknown>): Record<string, unknown> => u32({ keys: [{ value: 0, mask: 0, offset: 0, ...change }] });
+
 describe('RouteSocket argument checks', () => {
   let socket: NativeRouteSocket;
 
@@ -50,6 +62,56 @@ describe('RouteSocket argument checks', () => {
     ['deleteQdisc', [1n, 0, 0], TypeError],
     ['deleteQdisc', [1, 0, -0.1], RangeError],
     ['deleteQdisc', [1, Symbol('x'), 0], TypeError],
+    ['addPrio', [1, 0, 0, 3], TypeError],
+    ['addPrio', [1, 0, 0, '3', PRIOMAP], TypeError],
+    ['addPrio', [1, 0, 0, 1, PRIOMAP.map(() => 0)], RangeError],
+    ['addPrio', [1, 0, 0, 17, PRIOMAP], RangeError],
+    ['addPrio', [0, 0, 0, 3, PRIOMAP], RangeError],
+    ['addPrio', [1, 0, 0, 3, PRIOMAP.slice(1)], RangeError],
+    ['addPrio', [1, 0, 0, 3, [...PRIOMAP, 0]], RangeError],
+    ['addPrio', [1, 0, 0, 3, withEntry(15, 3)], RangeError],
+    ['addPrio', [1, 0, 0, 3, withEntry(0, -1)], RangeError],
+    ['addPrio', [1, 0, 0, 3, withEntry(4, 1.5)], RangeError],
+    ['addPrio', [1, 0, 0, 3, withEntry(7, '1')], TypeError],
+    ['addPrio', [1, 0, 0, 3, new Array(16)], TypeError],
+    ['addPrio', [1, 0, 0, 3, new Uint8Array(16)], TypeError],
+    ['addPrio', [1, 0, 0, 3, { length: 16 }], TypeError],
+    ['addU32Filter', [1, 0x10000], TypeError],
+    ['addU32Filter', [1, 0x10000, null], TypeError],
+    ['addU32Filter', [1, 0x10000, []], TypeError],
+    ['addU32Filter', [0, 0x10000, u32()], RangeError],
+    ['addU32Filter', [1, 2 ** 32, u32()], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ priority: undefined })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ priority: 0 })], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ priority: 65536 })], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ protocol: 0 })], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ protocol: 0x10000 })], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ protocol: 'ip' })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ classid: undefined })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ classid: -1 })], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ handle: null })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ handle: 2 ** 32 })], RangeError],
+    ['addU32Filter', [1, 0x10000, u32({ keys: undefined })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ keys: {} })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ keys: [null] })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ keys: [[0, 0, 0]] })], TypeError],
+    ['addU32Filter', [1, 0x10000, u32({ keys: Array.from({ length: 129 }, () => ({ value: 0, mask: 0, offset: 0 })) })], RangeError],
+    ['addU32Filter', [1, 0x10000, key({ value: 2 ** 32 })], RangeError],
+    ['addU32Filter', [1, 0x10000, key({ mask: -1 })], RangeError],
+    ['addU32Filter', [1, 0x10000, key({ mask: '255' })], TypeError],
+    ['addU32Filter', [1, 0x10000, key({ offset: undefined })], TypeError],
+    ['addU32Filter', [1, 0x10000, key({ offset: 2 })], RangeError],
+    ['addU32Filter', [1, 0x10000, key({ offset: 65536 })], RangeError],
+    ['addU32Filter', [1, 0x10000, key({ offset: -65540 })], RangeError],
+    ['listFilters', [], TypeError],
+    ['listFilters', [1], TypeError],
+    ['listFilters', [0, 0x10000], RangeError],
+    ['listFilters', [1, -1], RangeError],
+    ['deleteFilters', [1, 0x10000, 1], TypeError],
+    ['deleteFilters', [1, 0x10000, 0, 0x0800], RangeError],
+    ['deleteFilters', [1, 0x10000, 65536, 0x0800], RangeError],
+    ['deleteFilters', [1, 0x10000, 1, 0x10000], RangeError],
+    ['deleteFilters', [1, 0x10000, '1', 0x0800], TypeError],
   ];
 
   const show = (value: unknown): string =>
@@ -99,6 +161,10 @@ describe('RouteSocket after close()', () => {
       ['addPlug', rejection(socket.addPlug(1, 0xffffffff, 0, 0))],
       ['changePlug', rejection(socket.changePlug(1, 0xffffffff, 0x10000, 'buffer', 0))],
       ['deleteQdisc', rejection(socket.deleteQdisc(1, 0xffffffff, 0x10000))],
+      ['addPrio', rejection(socket.addPrio(1, 0xffffffff, 0x10000, 3, PRIOMAP))],
+      ['addU32Filter', rejection(socket.addU32Filter(1, 0x10000, { priority: 1, protocol: 0x0800, keys: [], classid: 0x10001 }))],
+      ['listFilters', rejection(socket.listFilters(1, 0x10000))],
+      ['deleteFilters', rejection(socket.deleteFilters(1, 0x10000, 1, 0x0800))],
     ];
     for (const [method, settled] of pending) {
       const error = await settled;

@@ -93,3 +93,5 @@ export const isRoot = process.getuid?.() === 0;
 
 /** Whether this kernel knows the plug qdisc (asked in a throwaway namespace). */
 export const hostHasSchPlug = spawnSync('unshare', ['-rn', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'plug'], { stdio: 'ignore' }).status === 0;
+/** Whether this kernel knows the prio qdisc (asked in a throwaway namespace). */
+export const hostHasSchPrio = spawnSync('unshare', ['-rn', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'prio'], { stdio: 'ignore' }).status === 0;

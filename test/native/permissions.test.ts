@@ -22,6 +22,9 @@ const requests = {
   addPlug: () => socket.addPlug(lo, 0xffffffff, 0, 0),
   changePlug: () => socket.changePlug(lo, 0xffffffff, 0x10000, 'release_indefinite', 0),
   changePlugSync: async () => socket.changePlugSync(lo, 0xffffffff, 0x10000, 'buffer', 0),
+  addPrio: () => socket.addPrio(lo, 0xffffffff, 0x10000, 3, [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]),
+  addU32Filter: () => socket.addU32Filter(lo, 0x10000, { priority: 1, protocol: 0x0800, keys: [], classid: 0x10001 }),
+  deleteFilters: () => socket.deleteFilters(lo, 0x10000, 1, 0x0800),
 };
 for (const [name, request] of Object.entries(requests)) {
   try {
@@ -53,6 +56,9 @@ describe.skipIf(!isRoot)('RouteSocket without CAP_NET_ADMIN (needs root for unsh
       addPlug: 'rtnl_qdisc_add',
       changePlug: 'rtnl_qdisc_update',
       changePlugSync: 'rtnl_qdisc_update',
+      addPrio: 'rtnl_qdisc_add',
+      addU32Filter: 'rtnl_cls_add',
+      deleteFilters: 'rtnl_cls_delete',
     };
     for (const [name, call] of Object.entries(calls)) {
       expect(out.requests[name], name).toMatchObject({ name: 'Error', code: 'EPERM', errno: 1, call });

@@ -2,25 +2,44 @@ import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
 import { PlugQdisc } from '../../plug/PlugQdisc.js';
 import { printJson } from '../output.js';
-import { deviceOptions, type DeviceArgs } from './common.js';
+import { releaseAll } from '../../plug/releaseAll.js';
+import { UsageError } from '../../errors.js';
+import type { GlobalArgs } from '../output.js';
 
-interface ReleaseArgs extends DeviceArgs {
+interface ReleaseArgs extends GlobalArgs {
+  dev?: string;
+  netns?: string;
   one: boolean;
+  all: boolean;
 }
 
 export const ReleaseCommand: CommandModule<object, ReleaseArgs> = {
-  command: 'release <dev>',
+  command: 'release [dev]',
   describe: 'Release held packets and let traffic pass (with --one: release what is held so far, keep holding new packets)',
   builder: (yargs) =>
-    deviceOptions(yargs)
+    yargs
+      .positional('dev', { type: 'string', describe: 'Network device, e.g. eth0 or v0' })
+      .option('netns', { type: 'string', describe: 'Network namespace: a name from `ip netns list`, or a path such as /proc/PID/ns/net' })
+      .option('all', { type: 'boolean', default: false, describe: 'Release every plug qplug knows of, in every namespace' })
+      .conflicts('all', ['dev', 'one', 'netns'])
       .option('one', {
         type: 'boolean',
         default: false,
         describe: 'Release one epoch: everything held up to now goes out, later packets stay held (buffer mark + release_one)',
       })
       .example('$0 release v0', 'deliver everything held, in order, and stop holding')
-      .example('$0 release v0 --one', 'deliver what is held now; keep v0 frozen for what comes next') as never,
+      .example('$0 release v0 --one', 'deliver what is held now; keep v0 frozen for what comes next')
+      .example('$0 release --all', 'release every plug qplug knows of') as never,
   handler: async (argv) => {
+    if (argv.all) {
+      const results = await releaseAll();
+      if (argv.json) printJson(results);
+      else if (results.length === 0) process.stdout.write('no plugs on record\n');
+      else for (const r of results) process.stdout.write(`${r.released ? chalk.green('released') : chalk.red('failed')} ${r.netns ? `${r.netns}/` : ''}${r.dev}${r.error ? `: ${r.error.message}` : ''}\n`);
+      if (results.some((r) => !r.released && r.error?.code !== 'E_NOT_ATTACHED')) process.exitCode = 1;
+      return;
+    }
+    if (!argv.dev) throw new UsageError('name a device or pass --all: e.g. `qplug release v0`');
     const plug = await PlugQdisc.open({ dev: argv.dev, netns: argv.netns });
     try {
       if (argv.one) {

@@ -33,8 +33,10 @@ function line(s: PlugStatus): string {
   const since = s.since ? ` for ${formatDuration(Date.now() - Date.parse(s.since))}` : '';
   const where = s.netns ? `${s.netns}/${s.dev}` : s.dev;
   const limit = s.limit === null ? 'default' : formatSize(s.limit);
+  const match = s.match ? ` matching '${s.match}'` : '';
+  const deadline = s.deadline ? chalk.dim(` (watchdog releases at ${new Date(s.deadline).toLocaleTimeString()})`) : '';
   return (
-    `${chalk.bold(where)} plug ${s.handle} parent ${s.parent}: ${state}${since}\n` +
+    `${chalk.bold(where)} plug ${s.handle} parent ${s.parent}${match}: ${state}${since}${deadline}\n` +
     `  backlog ${s.backlog.packets} pkt / ${formatSize(s.backlog.bytes)}, sent ${s.sent.packets} pkt / ${formatSize(s.sent.bytes)}, drops ${s.drops}, limit ${limit}`
   );
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark, each where it can run (the lab for sch_plug).
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const benches = [{ name: 'control latency', argv: [join(root, 'bin', 'qplug.js'), 'lab', 'run', '--', process.execPath, join(root, 'bench', 'control-latency.mjs')] }];
+let failed = 0;
+for (const b of benches) {
+  process.stdout.write(`\n=== bench: ${b.name} ===\n`);
+  const r = spawnSync(process.execPath, b.argv, { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) failed++;
+}
+process.exitCode = failed ? 1 : 0;
