@@ -9,8 +9,8 @@ import type { GlobalArgs } from '../output.js';
 interface ReleaseArgs extends GlobalArgs {
   dev?: string;
   netns?: string;
-  one: boolean;
-  all: boolean;
+  one?: boolean;
+  all?: boolean;
 }
 
 export const ReleaseCommand: CommandModule<object, ReleaseArgs> = {
@@ -20,11 +20,10 @@ export const ReleaseCommand: CommandModule<object, ReleaseArgs> = {
     yargs
       .positional('dev', { type: 'string', describe: 'Network device, e.g. eth0 or v0' })
       .option('netns', { type: 'string', describe: 'Network namespace: a name from `ip netns list`, or a path such as /proc/PID/ns/net' })
-      .option('all', { type: 'boolean', default: false, describe: 'Release every plug qplug knows of, in every namespace' })
+      .option('all', { type: 'boolean', describe: 'Release every plug qplug knows of, in every namespace' })
       .conflicts('all', ['dev', 'one', 'netns'])
       .option('one', {
         type: 'boolean',
-        default: false,
         describe: 'Release one epoch: everything held up to now goes out, later packets stay held (buffer mark + release_one)',
       })
       .example('$0 release v0', 'deliver everything held, in order, and stop holding')

@@ -9,7 +9,7 @@ import { printJson, type GlobalArgs } from '../output.js';
 interface StatusArgs extends GlobalArgs {
   dev?: string;
   netns?: string;
-  all: boolean;
+  all?: boolean;
 }
 
 function namedNamespaces(): string[] {
@@ -48,7 +48,7 @@ export const StatusCommand: CommandModule<object, StatusArgs> = {
     yargs
       .positional('dev', { type: 'string', describe: 'Only this device' })
       .option('netns', { type: 'string', describe: 'Network namespace name or path (default: the current one)' })
-      .option('all', { type: 'boolean', default: false, describe: 'The current namespace and every one in /run/netns' })
+      .option('all', { type: 'boolean', describe: 'The current namespace and every one in /run/netns' })
       .conflicts('all', ['netns', 'dev'])
       .example('$0 status', 'every plug in this namespace')
       .example('$0 status v0 --netns lab --json', 'one device, as JSON') as never,
