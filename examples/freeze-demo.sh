@@ -20,7 +20,7 @@ echo "== attach a plug to v0 in namespace $A (traffic still flows)"
 qplug attach v0 --netns "$A"
 echo "== plug: freeze v0, then ping 10.77.0.2 five times"
 qplug plug v0 --netns "$A"
-ip netns exec "$A" busybox ping -c 5 -i 0.2 -W 8 10.77.0.2 > /tmp/qdemo-ping.$$ 2>&1 &
+ip netns exec "$A" busybox ping -c 5 -i 0.2 -W 120 10.77.0.2 > /tmp/qdemo-ping.$$ 2>&1 &
 ping_pid=$!
 sleep 2
 echo "== status while frozen (no replies yet; the requests wait in the plug)"
