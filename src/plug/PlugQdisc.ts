@@ -17,7 +17,7 @@ import { call, checkDev, openSocket } from './socket.js';
 import { ensureWatchdog } from './watchdog.js';
 
 /** The dead-man default: no freeze outlives this unless asked. */
-export const DEFAULT_MAX_HOLD_MS = 30_000;
+export const DEFAULT_MAX_HOLD_MS = 60_000;
 
 export interface DeviceOptions {
   /** Network device name, e.g. "eth0" or "v0". */
@@ -48,7 +48,7 @@ export interface BufferOptions {
   /**
    * Dead-man release: a watchdog process releases the freeze after this long,
    * even if this process is killed. Milliseconds or a duration ("2s");
-   * default 30 s; null opts out.
+   * default 60 s; null opts out.
    */
   maxHold?: number | string | null;
 }

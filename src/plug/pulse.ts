@@ -10,7 +10,7 @@ import { parseDuration } from './units.js';
 export interface PulseOptions extends AttachOptions {
   /** How long to hold: ms or a duration such as "250ms". */
   hold: number | string;
-  /** Dead-man release for this freeze (default 30 s; null opts out). */
+  /** Dead-man release for this freeze (default: the larger of 2 × hold and 60 s; null opts out). */
   maxHold?: number | string | null;
   force?: boolean;
   /** Called once the freeze is in place. */
@@ -50,7 +50,7 @@ export async function pulse(options: PulseOptions): Promise<PulseResult> {
   }
   try {
     const before = await plug.status();
-    const maxHold = options.maxHold === undefined ? Math.max(holdMs * 2, 30_000) : options.maxHold;
+    const maxHold = options.maxHold === undefined ? Math.max(holdMs * 2, 60_000) : options.maxHold;
     await plug.buffer({ force: options.force, maxHold });
     const frozenAt = performance.now();
     options.onFrozen?.();

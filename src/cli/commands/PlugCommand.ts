@@ -22,10 +22,10 @@ export const PlugCommand: CommandModule<object, PlugArgs> = {
       .option('force', { type: 'boolean', default: false, describe: 'Freeze even the device carrying the default route of the initial namespace' })
       .option('max-hold', {
         type: 'string',
-        default: '30s',
+        default: '60s',
         describe: 'Dead-man release: a watchdog releases the freeze after this long, even if qplug is killed ("none" to opt out)',
       })
-      .example('$0 plug v0', 'hold everything v0 sends (released by the watchdog after 30 s at most)')
+      .example('$0 plug v0', 'hold everything v0 sends (released by the watchdog after 60 s at most)')
       .example('$0 plug v0 --max-hold 2m', 'hold for up to two minutes')
       .example('$0 plug v0 --netns lab --json', 'in namespace "lab", printing the new status') as never,
   handler: async (argv) => {

@@ -20,7 +20,7 @@ export const PulseCommand: CommandModule<object, PulseArgs> = {
     deviceOptions(yargs)
       .option('hold', { type: 'string', demandOption: true, describe: 'How long to hold, e.g. 250ms or 2s' })
       .option('match', { type: 'string', describe: 'Freeze only matching packets (when pulse attaches the plug itself)' })
-      .option('max-hold', { type: 'string', describe: 'Dead-man release if pulse is killed (default: the larger of 2 × hold and 30 s; "none" to opt out)' })
+      .option('max-hold', { type: 'string', describe: 'Dead-man release if pulse is killed (default: the larger of 2 × hold and 60 s; "none" to opt out)' })
       .option('force', { type: 'boolean', default: false, describe: 'Freeze even the device carrying the default route of the initial namespace' })
       .example('$0 pulse v0 --hold 250ms', 'freeze v0 for 250 ms')
       .example("$0 pulse v0 --hold 2s --match 'tcp dport 8080 syn' --json", 'hold new connections to 8080 for 2 s') as never,
