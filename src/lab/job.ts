@@ -79,5 +79,5 @@ export function decodeJob(files: JobFiles): LabJob {
  * quoting. The job dir's path travels on the kernel command line.
  */
 export function isPlainPath(path: string): boolean {
-  return /^\/[A-Za-z0-9._\/+@%-]*$/.test(path) && !path.includes('//');
+  return /^\/[A-Za-z0-9._/+@%-]*$/.test(path) && !path.includes('//');
 }

@@ -7,6 +7,9 @@ import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 
+export const DEFAULT_MEMORY_MB = 2048;
+export const DEFAULT_CPUS = 2;
+
 /** The Debian meta package whose dependency names the kernel image we use. */
 export const KERNEL_META_PACKAGE = 'linux-image-amd64';
 export const QEMU_BINARY = 'qemu-system-x86_64';

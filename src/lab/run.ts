@@ -17,11 +17,10 @@ import { formatSeconds } from './duration.js';
 import { EXEC_PL, JOB_MODULES_SOURCE, JOB_MODULES_TARGET, JOB_PRELOAD, PORT_STATUS, PORT_STDERR, PORT_STDOUT, PRELOAD_MODULES, STAGE2 } from './guest.js';
 import { cleanEnv, encodeJob, isPlainPath } from './job.js';
 import { imageProblem, readManifest, type LabManifest } from './manifest.js';
-import { chooseAccel, chooseCacheDir, requireQemu, requireSupportedHost, type LabAccel } from './paths.js';
+import { chooseAccel, chooseCacheDir, DEFAULT_CPUS, DEFAULT_MEMORY_MB, requireQemu, requireSupportedHost, type LabAccel } from './paths.js';
 import { FileTail } from './tail.js';
 
-export const DEFAULT_MEMORY_MB = 2048;
-export const DEFAULT_CPUS = 2;
+export { DEFAULT_CPUS, DEFAULT_MEMORY_MB };
 
 export interface RunOptions {
   /** The command; argv[0] is looked up in the job's PATH inside the VM. */
@@ -152,7 +151,6 @@ const KEY_LINE = /Kernel panic|qplug-lab:|BUG:|Oops|Out of memory|Killed process
  */
 export function consoleTail(text: string, lines = 3, maxChars = 400): string {
   const all = text
-    // eslint-disable-next-line no-control-regex
     .replace(/\x1b\[[0-9;]*[A-Za-z]|\r/g, '')
     .split('\n')
     .map((l) => l.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim())

@@ -2,7 +2,6 @@
  * A plug qdisc on one device: attach, freeze (buffer), release, detach.
  * This is the library API and what the CLI commands call; it knows nothing of yargs.
  */
-import { statSync } from 'node:fs';
 import { NotFoundError, StateError, UsageError } from '../errors.js';
 import type { NativePlugAction, NativeQdisc, NativeRouteSocket } from '../native/AddonTypes.js';
 import { assertQdiscHandle, formatHandle, parseHandle, TC_H_ROOT } from './handles.js';
@@ -12,7 +11,7 @@ import type { PlugOperation } from './translate.js';
 import { parseDuration, parseSize } from './units.js';
 import { assertNotDefaultRoute } from './guard.js';
 import { compileMatch } from './match.js';
-import { buildLayout, checkAttachPoint } from './attach.js';
+import { buildLayout, checkAttachPoint, removeLayout } from './attach.js';
 import { call, checkDev, openSocket } from './socket.js';
 import { ensureWatchdog } from './watchdog.js';
 
@@ -104,8 +103,6 @@ function statusOf(q: NativeQdisc, record: PlugRecord | null, ref: NetnsRef): Plu
     deadline: record && record.state === 'buffering' && typeof record.deadline === 'number' ? new Date(record.deadline).toISOString() : null,
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class PlugQdisc {
   private closed = false;
@@ -214,7 +211,7 @@ export class PlugQdisc {
         previous: null,
         pid: process.pid,
       };
-      return new PlugQdisc(socket, ref, { ...adopted, dev });
+      return new PlugQdisc(socket, ref, adopted);
     } catch (error) {
       socket.close();
       throw error;
@@ -240,8 +237,12 @@ export class PlugQdisc {
     }
   }
 
-  private async change(op: PlugOperation & NativePlugAction, limitBytes = 0): Promise<void> {
+  private assertOpen(): void {
     if (this.closed) throw new StateError('E_ALREADY_ATTACHED', `the PlugQdisc object for ${this.dev} is closed`);
+  }
+
+  private async change(op: PlugOperation & NativePlugAction, limitBytes = 0): Promise<void> {
+    this.assertOpen();
     const { ifindex, parent, handle } = this.record;
     await call(op, { dev: this.dev, ref: this.ref }, () => this.socket.changePlug(ifindex, parent, handle, op, limitBytes));
   }
@@ -261,8 +262,10 @@ export class PlugQdisc {
     // The deadline is on record before the kernel freezes anything.
     const now = Date.now();
     const deadline = maxHoldMs === null ? null : now + maxHoldMs;
-    this.save({ state: 'buffering', since: wasBuffering ? this.record.since : now, deadline, releasedBy: null });
-    if (deadline !== null) this.save({ watchdogPid: ensureWatchdog(this.record) });
+    const next: PlugRecord = { ...this.record, state: 'buffering', since: wasBuffering ? this.record.since : now, deadline, releasedBy: null };
+    // Spawned before the write; a new watchdog's first read comes long after it.
+    if (deadline !== null) next.watchdogPid = ensureWatchdog(next);
+    this.save(next);
     try {
       await this.change('buffer');
     } catch (error) {
@@ -305,21 +308,13 @@ export class PlugQdisc {
    * back the default qdisc that was there before attach.
    */
   async detach(options: { drainTimeoutMs?: number } = {}): Promise<{ drained: boolean }> {
-    const { ifindex, parent, handle } = this.record;
+    this.assertOpen();
     const ctx = { dev: this.dev, ref: this.ref };
-    await this.change('release_indefinite');
-    const deadline = Date.now() + (options.drainTimeoutMs ?? 2000);
-    let drained = false;
-    for (;;) {
-      const q = (await call('list', ctx, () => this.socket.listQdiscs(ifindex))).find((x) => x.handle === handle && x.kind === 'plug');
-      if (!q || q.stats.backlogPackets === 0) { drained = true; break; }
-      if (Date.now() >= deadline) break;
-      await sleep(5);
-    }
-    // A selective plug sits under the prio qplug built: deleting that takes all.
-    const target = this.record.root ?? { parent, handle };
-    await call('detach', ctx, () => this.socket.deleteQdisc(ifindex, target.parent, target.handle));
-    removeRecord(this.socket.netnsInode, ifindex);
+    const { drained } = await removeLayout(this.socket, this.record, {
+      drainTimeoutMs: options.drainTimeoutMs ?? 2000,
+      guard: (op, fn) => call(op, ctx, fn),
+    });
+    removeRecord(this.socket.netnsInode, this.ifindex);
     this.close();
     return { drained };
   }
@@ -336,7 +331,3 @@ export class PlugQdisc {
   }
 }
 
-/** Identity of the namespace the process runs in (for tests and doctor). */
-export function currentNetnsInode(): number {
-  return statSync('/proc/thread-self/ns/net').ino;
-}

@@ -14,6 +14,7 @@ import type { CompiledMatch } from './match.js';
 import type { NetnsRef } from './netns.js';
 import { call } from './socket.js';
 import type { PlugRecord } from './state.js';
+import type { PlugOperation } from './translate.js';
 
 export interface Layout {
   handle: number;
@@ -108,4 +109,38 @@ export async function buildLayout(c: BuildContext, previous: NativeQdisc | undef
     if (prioHandle) await c.socket.deleteQdisc(c.ifindex, c.parent, prioHandle).catch(() => undefined);
     throw error;
   }
+}
+
+/** Runs one native call; PlugQdisc passes one that translates errors. */
+export type Guard = <T>(op: PlugOperation, fn: () => Promise<T>) => Promise<T>;
+
+const drainPollMs = 5;
+
+/**
+ * Undo buildLayout: release everything, let the queue drain (bounded), then
+ * delete what attach built — the prio of a selective plug takes its bands and
+ * filters with it. The kernel puts back the default qdisc that was there.
+ */
+export async function removeLayout(
+  socket: NativeRouteSocket,
+  record: Pick<PlugRecord, 'ifindex' | 'parent' | 'handle' | 'root'>,
+  options: { drainTimeoutMs: number; guard?: Guard },
+): Promise<{ drained: boolean }> {
+  const guard: Guard = options.guard ?? ((_op, fn) => fn());
+  const { ifindex, parent, handle } = record;
+  await guard('release_indefinite', () => socket.changePlug(ifindex, parent, handle, 'release_indefinite', 0));
+  const deadline = Date.now() + options.drainTimeoutMs;
+  let drained = false;
+  for (;;) {
+    const q = (await guard('list', () => socket.listQdiscs(ifindex))).find((x) => x.handle === handle && x.kind === 'plug');
+    if (!q || q.stats.backlogPackets === 0) {
+      drained = true;
+      break;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise<void>((resolve) => setTimeout(resolve, drainPollMs));
+  }
+  const target = record.root ?? { parent, handle };
+  await guard('detach', () => socket.deleteQdisc(ifindex, target.parent, target.handle));
+  return { drained };
 }

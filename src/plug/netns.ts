@@ -11,10 +11,15 @@ export interface NetnsRef {
 
 export const NETNS_RUN_DIR = '/run/netns';
 
+/** The file for a namespace name (/run/netns/NAME) or path. */
+export function netnsPath(netns: string): string {
+  return netns.includes('/') ? netns : `${NETNS_RUN_DIR}/${netns}`;
+}
+
 export function resolveNetns(netns: string | undefined | null): NetnsRef {
   if (netns === undefined || netns === null || netns === '') return { path: null, label: null };
   if (netns.includes('\0')) throw new UsageError('invalid network namespace: the name contains a NUL byte');
-  const path = netns.includes('/') ? netns : `${NETNS_RUN_DIR}/${netns}`;
+  const path = netnsPath(netns);
   if (!netns.includes('/') && (netns === '.' || netns === '..')) {
     throw new UsageError(`invalid network namespace name '${netns}'`);
   }

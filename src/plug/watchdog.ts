@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { loadNative, packageRoot } from '../native/loadNative.js';
 import type { NativeRouteSocket } from '../native/AddonTypes.js';
 import { readRecord, removeRecord, writeRecord, type PlugRecord } from './state.js';
+import { removeLayout } from './attach.js';
+import { netnsPath } from './netns.js';
 
 const POLL_MS = 50;
 const IDLE_EXIT_MS = 60_000;
@@ -46,18 +48,13 @@ export function watchdogEntry(): string {
   return join(packageRoot(), 'dist', 'plug', 'watchdog.js');
 }
 
-/** Namespace path a separate process can open for this record, or null for "the one it starts in". */
-export function recordNetnsPath(record: PlugRecord): string | null {
-  if (record.netns === null) return null;
-  return record.netns.includes('/') ? record.netns : `/run/netns/${record.netns}`;
-}
-
 /** Start a watchdog for the record unless a live one exists; returns its PID. */
 export function ensureWatchdog(record: PlugRecord): number {
   if (record.watchdogPid && record.watchdogPid !== process.pid && isWatchdogAlive(record.watchdogPid)) return record.watchdogPid;
   const entry = watchdogEntry();
   if (!existsSync(entry)) throw new Error(`the watchdog ${entry} is not built: run \`npm run build\``);
-  const netns = recordNetnsPath(record);
+  // null: the watchdog starts in this process's namespace, the record's own.
+  const netns = record.netns === null ? null : netnsPath(record.netns);
   const child = spawn(process.execPath, [entry, '--watch', String(record.netnsInode), String(record.ifindex), netns ?? '-'], {
     detached: true,
     stdio: 'ignore',
@@ -79,14 +76,8 @@ function replaceIfUnchanged(read: PlugRecord, next: PlugRecord): boolean {
 }
 
 async function teardownTemporary(socket: NativeRouteSocket, record: PlugRecord): Promise<void> {
-  await socket.changePlug(record.ifindex, record.parent, record.handle, 'release_indefinite', 0).catch(() => undefined);
-  for (let i = 0; i < 40; i++) {
-    const q = (await socket.listQdiscs(record.ifindex).catch(() => [])).find((x) => x.handle === record.handle && x.kind === 'plug');
-    if (!q || q.stats.backlogPackets === 0) break;
-    await sleep(POLL_MS);
-  }
-  const target = record.root ?? { parent: record.parent, handle: record.handle };
-  await socket.deleteQdisc(record.ifindex, target.parent, target.handle).catch(() => undefined);
+  // Nobody is left to tell: a plug or device that is already gone is fine.
+  await removeLayout(socket, record, { drainTimeoutMs: 2000 }).catch(() => undefined);
   removeRecord(record.netnsInode, record.ifindex);
 }
 

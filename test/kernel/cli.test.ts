@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { EchoClient, qplugBin, sh, sleep, tcShow, Topology, waitFor } from './helpers.js';
+import { EchoClient, qplugBin, sleep, tcShow, Topology, waitFor } from './helpers.js';
 
 const topo = new Topology();
 let client: EchoClient;
@@ -19,16 +19,10 @@ interface StatusJson {
 }
 
 beforeAll(async () => {
-  await topo.up();
-  client = await EchoClient.open();
-  await client.roundTrip();
+  client = await topo.upWithClient();
 });
 
-afterAll(() => {
-  client?.close();
-  try { sh('tc', ['qdisc', 'del', 'dev', 'v0', 'root']); } catch { /* not attached */ }
-  topo.down();
-});
+afterAll(() => topo.down());
 
 describe('qplug CLI (real sch_plug)', () => {
   it('attach, plug, status, release, status, detach', async () => {

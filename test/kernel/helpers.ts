@@ -41,6 +41,15 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 export class Topology {
   readonly ns = `qk-${randomBytes(3).toString('hex')}`;
   private echo: ChildProcess | undefined;
+  private client: EchoClient | undefined;
+
+  /** up(), then an echo client that has made one round trip: traffic flows. */
+  async upWithClient(): Promise<EchoClient> {
+    await this.up();
+    this.client = await EchoClient.open();
+    await this.client.roundTrip();
+    return this.client;
+  }
 
   async up(): Promise<void> {
     sh('ip', ['netns', 'add', this.ns]);
@@ -71,6 +80,8 @@ export class Topology {
 
   /** Always safe to call, also after a failed up(). */
   down(): void {
+    this.client?.close();
+    // Deleting v0 takes its qdiscs with it.
     if (this.echo?.pid && this.echo.exitCode === null) this.echo.kill('SIGKILL');
     try { sh('ip', ['link', 'del', 'v0']); } catch { /* already gone */ }
     try { sh('ip', ['netns', 'del', this.ns]); } catch { /* already gone */ }

@@ -10,15 +10,10 @@ let client: EchoClient;
 let plug: PlugQdisc | undefined;
 
 beforeAll(async () => {
-  await topo.up();
-  client = await EchoClient.open();
-  await client.roundTrip();
+  client = await topo.upWithClient();
 });
 
-afterAll(() => {
-  client?.close();
-  topo.down();
-});
+afterAll(() => topo.down());
 
 afterEach(async () => {
   // Never leave a plug behind for the next test, whatever happened.

@@ -13,9 +13,7 @@ let client: EchoClient;
 let tcpEcho: ChildProcess | undefined;
 
 beforeAll(async () => {
-  await topo.up();
-  client = await EchoClient.open();
-  await client.roundTrip();
+  client = await topo.upWithClient();
   const echo = spawn('ip', ['netns', 'exec', topo.ns, process.execPath, join(here, 'fixtures', 'tcp-echo.mjs'), '8080', '9090'], { stdio: ['ignore', 'pipe', 'inherit'] });
   tcpEcho = echo;
   await new Promise<void>((resolve, reject) => {
@@ -25,9 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  client?.close();
   if (tcpEcho?.pid && tcpEcho.exitCode === null) tcpEcho.kill('SIGKILL');
-  try { sh('tc', ['qdisc', 'del', 'dev', 'v0', 'root']); } catch { /* default already */ }
   topo.down();
 });
 

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
-import { PlugQdisc } from '../../plug/PlugQdisc.js';
 import { formatHandle } from '../../plug/handles.js';
 import { formatSize } from '../../plug/units.js';
 import { printJson } from '../output.js';
@@ -27,6 +26,7 @@ export const AttachCommand: CommandModule<object, AttachArgs> = {
       .example("$0 attach v0 --match 'tcp dport 8080 syn'", 'freeze only new connections to port 8080; the rest flows')
       .example('$0 attach eth0 --parent 1:10', 'under class 1:10 of an existing HTB tree') as never,
   handler: async (argv) => {
+    const { PlugQdisc } = await import('../../plug/PlugQdisc.js');
     const plug = await PlugQdisc.attach({ dev: argv.dev, netns: argv.netns, parent: argv.parent, handle: argv.handle, limitBytes: argv.limit, match: argv.match });
     try {
       const status = await plug.status();

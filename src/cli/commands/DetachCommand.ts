@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
-import { PlugQdisc } from '../../plug/PlugQdisc.js';
 import { printJson } from '../output.js';
 import { deviceOptions, type DeviceArgs } from './common.js';
 
@@ -9,6 +8,7 @@ export const DetachCommand: CommandModule<object, DeviceArgs> = {
   describe: 'Release everything held and remove the plug, putting back the qdisc that was there before',
   builder: (yargs) => deviceOptions(yargs).example('$0 detach v0', 'release and remove the plug on v0') as never,
   handler: async (argv) => {
+    const { PlugQdisc } = await import('../../plug/PlugQdisc.js');
     const plug = await PlugQdisc.open({ dev: argv.dev, netns: argv.netns });
     const { dev } = plug;
     const { drained } = await plug.detach();

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
-import { runDoctor, type DoctorCheck } from '../../doctor.js';
+import type { DoctorCheck } from '../../doctor.js';
 import { printJson, type GlobalArgs } from '../output.js';
 
 interface DoctorArgs extends GlobalArgs {
@@ -22,6 +22,7 @@ export const DoctorCommand: CommandModule<object, DoctorArgs> = {
       .example('$0 doctor', 'all checks')
       .example('$0 doctor --no-boot --json', 'quick checks, as JSON') as never,
   handler: async (argv) => {
+    const { runDoctor } = await import('../../doctor.js');
     const report = await runDoctor({ boot: argv.boot, onProgress: argv.json ? undefined : (text) => process.stderr.write(chalk.dim(`${text}\n`)) });
     if (argv.json) {
       printJson(report);

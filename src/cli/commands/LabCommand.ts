@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
 import { UsageError } from '../../errors.js';
-import { buildLab, labStatus, parseLabDuration, runInLab, DEFAULT_CPUS, DEFAULT_MEMORY_MB } from '../../lab/index.js';
+import type { buildLab, labStatus, runInLab } from '../../lab/index.js';
+import { parseLabDuration } from '../../lab/duration.js';
+import { DEFAULT_CPUS, DEFAULT_MEMORY_MB } from '../../lab/paths.js';
 import { printJson, type GlobalArgs } from '../output.js';
 
 interface BuildArgs extends GlobalArgs {
@@ -20,7 +22,7 @@ interface RunArgs extends GlobalArgs {
 export interface LabDeps {
   buildLab: typeof buildLab;
   runInLab: typeof runInLab;
-  labStatus: typeof labStatus;
+  labStatus: () => ReturnType<typeof labStatus> | Promise<ReturnType<typeof labStatus>>;
 }
 
 /**
@@ -83,8 +85,8 @@ export function createLabCommand(deps: LabDeps): CommandModule<object, GlobalArg
     command: 'status',
     describe: 'Show whether the lab image is built, where, which kernel, and whether qemu is there (no boot)',
     builder: (yargs) => yargs.example('$0 lab status', 'one line per fact').example('$0 lab status --json', 'as JSON') as never,
-    handler: (argv) => {
-      const s = deps.labStatus();
+    handler: async (argv) => {
+      const s = await deps.labStatus();
       if (argv.json) {
         printJson(s);
         return;
@@ -117,4 +119,10 @@ export function createLabCommand(deps: LabDeps): CommandModule<object, GlobalArg
   };
 }
 
-export const LabCommand: CommandModule<object, GlobalArgs> = createLabCommand({ buildLab, runInLab, labStatus });
+// The lab library (image build, VM runner) loads only when a lab command runs.
+const lab = () => import('../../lab/index.js');
+export const LabCommand: CommandModule<object, GlobalArgs> = createLabCommand({
+  buildLab: async (...args) => (await lab()).buildLab(...args),
+  runInLab: async (...args) => (await lab()).runInLab(...args),
+  labStatus: async () => (await lab()).labStatus(),
+});

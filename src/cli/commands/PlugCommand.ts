@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
-import { PlugQdisc } from '../../plug/PlugQdisc.js';
 import { printJson } from '../output.js';
 import { deviceOptions, type DeviceArgs } from './common.js';
 
@@ -29,6 +28,7 @@ export const PlugCommand: CommandModule<object, PlugArgs> = {
       .example('$0 plug v0 --max-hold 2m', 'hold for up to two minutes')
       .example('$0 plug v0 --netns lab --json', 'in namespace "lab", printing the new status') as never,
   handler: async (argv) => {
+    const { PlugQdisc } = await import('../../plug/PlugQdisc.js');
     const plug = await PlugQdisc.open({ dev: argv.dev, netns: argv.netns });
     try {
       const maxHold = maxHoldOption(argv.maxHold);

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
-import { pulse } from '../../plug/pulse.js';
 import { formatDuration } from '../../plug/units.js';
 import { printJson } from '../output.js';
 import { deviceOptions, type DeviceArgs } from './common.js';
@@ -25,6 +24,7 @@ export const PulseCommand: CommandModule<object, PulseArgs> = {
       .example('$0 pulse v0 --hold 250ms', 'freeze v0 for 250 ms')
       .example("$0 pulse v0 --hold 2s --match 'tcp dport 8080 syn' --json", 'hold new connections to 8080 for 2 s') as never,
   handler: async (argv) => {
+    const { pulse } = await import('../../plug/pulse.js');
     const result = await pulse({
       dev: argv.dev,
       netns: argv.netns,

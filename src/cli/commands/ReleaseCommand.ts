@@ -1,10 +1,9 @@
 import type { CommandModule } from 'yargs';
 import chalk from 'chalk';
-import { PlugQdisc } from '../../plug/PlugQdisc.js';
 import { printJson } from '../output.js';
-import { releaseAll } from '../../plug/releaseAll.js';
 import { UsageError } from '../../errors.js';
 import type { GlobalArgs } from '../output.js';
+import { deviceOptions } from './common.js';
 
 interface ReleaseArgs extends GlobalArgs {
   dev?: string;
@@ -17,9 +16,7 @@ export const ReleaseCommand: CommandModule<object, ReleaseArgs> = {
   command: 'release [dev]',
   describe: 'Release held packets and let traffic pass (with --one: release what is held so far, keep holding new packets)',
   builder: (yargs) =>
-    yargs
-      .positional('dev', { type: 'string', describe: 'Network device, e.g. eth0 or v0' })
-      .option('netns', { type: 'string', describe: 'Network namespace: a name from `ip netns list`, or a path such as /proc/PID/ns/net' })
+    deviceOptions(yargs, { optional: true })
       .option('all', { type: 'boolean', describe: 'Release every plug qplug knows of, in every namespace' })
       .conflicts('all', ['dev', 'one', 'netns'])
       .option('one', {
@@ -31,6 +28,7 @@ export const ReleaseCommand: CommandModule<object, ReleaseArgs> = {
       .example('$0 release --all', 'release every plug qplug knows of') as never,
   handler: async (argv) => {
     if (argv.all) {
+      const { releaseAll } = await import('../../plug/releaseAll.js');
       const results = await releaseAll();
       if (argv.json) printJson(results);
       else if (results.length === 0) process.stdout.write('no plugs on record\n');
@@ -39,6 +37,7 @@ export const ReleaseCommand: CommandModule<object, ReleaseArgs> = {
       return;
     }
     if (!argv.dev) throw new UsageError('name a device or pass --all: e.g. `qplug release v0`');
+    const { PlugQdisc } = await import('../../plug/PlugQdisc.js');
     const plug = await PlugQdisc.open({ dev: argv.dev, netns: argv.netns });
     try {
       if (argv.one) {

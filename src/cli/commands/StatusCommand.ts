@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
 import { readdirSync } from 'node:fs';
 import chalk from 'chalk';
-import { PlugQdisc, type PlugStatus } from '../../plug/PlugQdisc.js';
+import type { PlugStatus } from '../../plug/PlugQdisc.js';
 import { NETNS_RUN_DIR } from '../../plug/netns.js';
 import { formatDuration, formatSize } from '../../plug/units.js';
 import { printJson, type GlobalArgs } from '../output.js';
+import { deviceOptions } from './common.js';
 
 interface StatusArgs extends GlobalArgs {
   dev?: string;
@@ -21,6 +22,7 @@ function namedNamespaces(): string[] {
 }
 
 export async function collectStatus(args: { dev?: string; netns?: string; all?: boolean }): Promise<PlugStatus[]> {
+  const { PlugQdisc } = await import('../../plug/PlugQdisc.js');
   if (!args.all) return PlugQdisc.list({ dev: args.dev, netns: args.netns });
   const result = await PlugQdisc.list({});
   for (const name of namedNamespaces()) result.push(...(await PlugQdisc.list({ netns: name })));
@@ -45,9 +47,7 @@ export const StatusCommand: CommandModule<object, StatusArgs> = {
   command: 'status [dev]',
   describe: 'Show plug qdiscs: state (pass-through / buffering), since when, backlog, sent, drops',
   builder: (yargs) =>
-    yargs
-      .positional('dev', { type: 'string', describe: 'Only this device' })
-      .option('netns', { type: 'string', describe: 'Network namespace name or path (default: the current one)' })
+    deviceOptions(yargs, { optional: true })
       .option('all', { type: 'boolean', describe: 'The current namespace and every one in /run/netns' })
       .conflicts('all', ['netns', 'dev'])
       .example('$0 status', 'every plug in this namespace')
