@@ -8,7 +8,7 @@ import { assertQdiscHandle, formatHandle, parseHandle, TC_H_ROOT } from './handl
 import { resolveNetns, type NetnsRef } from './netns.js';
 import { listRecords, readRecord, removeRecord, writeRecord, type PlugRecord, type PlugState } from './state.js';
 import type { PlugOperation } from './translate.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseSize, toMilliseconds } from './units.js';
 import { assertNotDefaultRoute } from './guard.js';
 import { compileMatch } from './match.js';
 import { buildLayout, checkAttachPoint, removeLayout } from './attach.js';
@@ -256,7 +256,7 @@ export class PlugQdisc {
   /** Freeze: hold every packet from now on (also starts a new epoch for releaseOne). */
   async buffer(options: BufferOptions = {}): Promise<void> {
     assertNotDefaultRoute(this.dev, this.socket.netnsInode, options.force ?? false);
-    const maxHoldMs = options.maxHold === null ? null : parseDuration(options.maxHold ?? DEFAULT_MAX_HOLD_MS / 1000, 'max hold');
+    const maxHoldMs = options.maxHold === null ? null : toMilliseconds(options.maxHold ?? DEFAULT_MAX_HOLD_MS, 'max hold');
     if (maxHoldMs === 0) throw new UsageError('invalid max hold 0: the freeze would be released at once; use --max-hold none to opt out of the dead-man release');
     const wasBuffering = this.record.state === 'buffering';
     // The deadline is on record before the kernel freezes anything.

@@ -5,7 +5,7 @@
  */
 import { PlugQdisc, type AttachOptions } from './PlugQdisc.js';
 import { isQplugError, UsageError } from '../errors.js';
-import { parseDuration } from './units.js';
+import { toMilliseconds } from './units.js';
 
 export interface PulseOptions extends AttachOptions {
   /** How long to hold: ms or a duration such as "250ms". */
@@ -33,7 +33,7 @@ export interface PulseResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function pulse(options: PulseOptions): Promise<PulseResult> {
-  const holdMs = parseDuration(options.hold, 'hold');
+  const holdMs = toMilliseconds(options.hold, 'hold');
   let plug: PlugQdisc;
   let attached = false;
   try {

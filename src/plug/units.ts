@@ -44,6 +44,16 @@ export function parseDuration(text: string | number, what = 'duration'): number 
   return Math.round(Number(match[1]) * unit);
 }
 
+/**
+ * Library options that take "milliseconds or a duration": a number is
+ * milliseconds, a string is read by parseDuration ("250ms", "2s").
+ */
+export function toMilliseconds(value: number | string, what = 'duration'): number {
+  if (typeof value === 'string') return parseDuration(value, what);
+  if (Number.isFinite(value) && value >= 0) return value;
+  throw new UsageError(`invalid ${what} ${value}: expected milliseconds (a non-negative number) or a duration such as 2s`);
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(2)}s`;

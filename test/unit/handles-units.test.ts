@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatHandle, parseHandle, TC_H_ROOT } from '../../src/plug/handles.js';
-import { formatDuration, formatSize, parseDuration, parseSize } from '../../src/plug/units.js';
+import { formatDuration, formatSize, parseDuration, parseSize, toMilliseconds } from '../../src/plug/units.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('tc handles', () => {
@@ -61,5 +61,18 @@ describe('durations', () => {
     expect(formatDuration(12)).toBe('12ms');
     expect(formatDuration(2500)).toBe('2.5s');
     expect(formatDuration(90_000)).toBe('1.5m');
+  });
+});
+
+describe('milliseconds-or-duration options (maxHold, hold)', () => {
+  it('takes numbers as milliseconds and strings as durations', () => {
+    expect(toMilliseconds(2000)).toBe(2000);
+    expect(toMilliseconds(60_000)).toBe(60_000);
+    expect(toMilliseconds('2s')).toBe(2000);
+    expect(toMilliseconds('250ms')).toBe(250);
+  });
+  it('rejects negative and non-finite numbers', () => {
+    expect(() => toMilliseconds(-1, 'max hold')).toThrowError(/invalid max hold -1/);
+    expect(() => toMilliseconds(Number.NaN)).toThrowError(UsageError);
   });
 });
