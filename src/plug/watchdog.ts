@@ -97,16 +97,24 @@ export async function watch(netnsInode: number, ifindex: number, netnsPath: stri
         return;
       }
       if (record.state === 'buffering' && typeof record.deadline === 'number' && Date.now() >= record.deadline) {
-        try {
-          await socket.changePlug(record.ifindex, record.parent, record.handle, 'release_indefinite', 0);
-        } catch (error) {
-          if ((error as { code?: string }).code === 'ENOENT' || (error as { code?: string }).code === 'ENODEV') {
-            removeRecord(netnsInode, ifindex); // the plug or the device is gone
-            return;
+        // Record first, kernel second (as buffer() does): a reader that sees
+        // traffic flow also sees pass-through, and a freeze someone renewed
+        // since our read (the swap fails) is left alone.
+        const released: PlugRecord = { ...record, state: 'pass-through', since: Date.now(), deadline: null, releasedBy: 'watchdog', pid: process.pid };
+        if (replaceIfUnchanged(record, released)) {
+          try {
+            await socket.changePlug(record.ifindex, record.parent, record.handle, 'release_indefinite', 0);
+          } catch (error) {
+            if ((error as { code?: string }).code === 'ENOENT' || (error as { code?: string }).code === 'ENODEV') {
+              removeRecord(netnsInode, ifindex); // the plug or the device is gone
+              return;
+            }
+            // Still frozen: say so and try again next round; giving up would leave it frozen.
+            replaceIfUnchanged(released, record);
           }
-          throw error;
         }
-        replaceIfUnchanged(record, { ...record, state: 'pass-through', since: Date.now(), deadline: null, releasedBy: 'watchdog', pid: process.pid });
+        await sleep(POLL_MS);
+        continue;
       }
       if (record.state === 'buffering') passingSince = Date.now();
       else if (!record.ownerPid && Date.now() - passingSince > IDLE_EXIT_MS) {
