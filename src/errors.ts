@@ -32,6 +32,9 @@ export type ErrorCode =
   | 'E_KERNEL'
   | 'E_LAB'
   | 'E_LAB_NOT_BUILT'
+  | 'E_CONFIG'
+  | 'E_SCENARIO'
+  | 'E_PROXY'
   | 'E_INTERNAL';
 
 export interface QplugErrorOptions {
@@ -104,6 +107,29 @@ export class StateError extends QplugError {
 export class KernelError extends QplugError {
   constructor(message: string, options?: QplugErrorOptions) {
     super('E_KERNEL', ExitCode.failure, message, options);
+  }
+}
+
+/**
+ * A configuration or scenario file is wrong. `problems` holds one located
+ * message per fault ("proxy.yaml:12:5: backends.app.servers[0].port: ...");
+ * `message` is the first one plus a count of the rest.
+ */
+export class ConfigError extends QplugError {
+  readonly problems: string[];
+
+  constructor(code: 'E_CONFIG' | 'E_SCENARIO', problems: string[], options?: QplugErrorOptions) {
+    const first = problems[0] ?? 'invalid configuration';
+    const rest = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    super(code, ExitCode.usage, `${first}${rest}`, { ...options, details: { problems, ...(options?.details ?? {}) } });
+    this.problems = problems;
+  }
+}
+
+/** The proxy could not do what it was asked (bind, adopt a socket, reach its API). */
+export class ProxyError extends QplugError {
+  constructor(message: string, options?: QplugErrorOptions) {
+    super('E_PROXY', ExitCode.failure, message, options);
   }
 }
 

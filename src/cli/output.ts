@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import { ExitCode, QplugError, isQplugError, type ExitCodeValue } from '../errors.js';
+import { ConfigError, ExitCode, QplugError, isQplugError, type ExitCodeValue } from '../errors.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -25,9 +25,10 @@ export function reportError(error: unknown, args: Partial<GlobalArgs>): ExitCode
     const body = known ? (error as QplugError).toJSON() : { code, exitCode, message };
     process.stdout.write(`${JSON.stringify({ error: body })}\n`);
   }
-  const oneLine = message.split('\n')[0] ?? message;
   const suffix = known ? '' : ' (unexpected: rerun with --debug and report it)';
-  process.stderr.write(`${chalk.red('qplug:')} ${oneLine}${suffix} ${chalk.dim(`[${code}]`)}\n`);
+  // A configuration file with several faults: one located line per fault.
+  const lines = error instanceof ConfigError ? error.problems : [message.split('\n')[0] ?? message];
+  for (const line of lines) process.stderr.write(`${chalk.red('qplug:')} ${line}${suffix} ${chalk.dim(`[${code}]`)}\n`);
   if (args.debug && error instanceof Error) {
     process.stderr.write(`${error.stack ?? ''}\n`);
     if (error.cause !== undefined) process.stderr.write(`cause: ${String((error.cause as Error)?.stack ?? error.cause)}\n`);

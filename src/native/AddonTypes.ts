@@ -135,8 +135,199 @@ export interface NativeRouteSocketOptions {
   netns?: string;
 }
 
+// ---------------------------------------------------------------------------
+// The proxy engine (native/splice/): accept, balance, connect and relay on its
+// own epoll threads. JS (src/proxy/) owns configuration, health checks, the
+// runtime API and reloads; it drives the engine through this interface.
+// ---------------------------------------------------------------------------
+
+export interface NativeEngineServerSpec {
+  name: string;
+  /** IPv4 or IPv6 literal. */
+  host: string;
+  port: number;
+  /** 1..256; 0 takes the server out of balancing without disabling it. */
+  weight: number;
+  /** Concurrent connections; 0 = unlimited. Beyond it, connections wait in the backend queue. */
+  maxconn: number;
+}
+
+export interface NativeEngineBackendSpec {
+  name: string;
+  balance: 'roundrobin' | 'leastconn';
+  /** Relay with splice(2) when the frontend enables it too. */
+  splice: boolean;
+  /** Extra connect attempts after the first failed one. */
+  retries: number;
+  /** The last retry (and each one after a failure) goes to another server when true. */
+  redispatch: boolean;
+  connectTimeoutMs: number;
+  /** Inactivity timeout on the server side; 0 = none. */
+  serverTimeoutMs: number;
+  /** Longest wait in the backend queue when every server is at maxconn; 0 = connectTimeoutMs. */
+  queueTimeoutMs: number;
+  servers: NativeEngineServerSpec[];
+}
+
+export interface NativeEngineFrontendSpec {
+  name: string;
+  /** Address to bind; ignored when fd is given. */
+  host: string;
+  /** 0 = ephemeral (see the port addFrontend returns). */
+  port: number;
+  /** Adopt this listening socket (dup'ed) instead of binding one: reload handoff. */
+  fd?: number;
+  /** Bind with SO_REUSEPORT so another process can bind the same address. */
+  reusePort?: boolean;
+  /** listen(2) backlog. */
+  backlog: number;
+  /** Concurrent client connections; 0 = unlimited. At maxconn the engine stops accepting (the kernel's accept queue fills). */
+  maxconn: number;
+  /** Inactivity timeout on the client side; 0 = none. */
+  clientTimeoutMs: number;
+  splice: boolean;
+  backend: string;
+}
+
+export interface NativeEngineOptions {
+  /** Worker threads, each with its own epoll; every listener is shared (EPOLLEXCLUSIVE). >= 1. */
+  threads: number;
+  /** Copy-path buffer size in bytes (e.g. 16384..1048576). */
+  bufferSize: number;
+  /** Copy-path buffer budget, in buffers: the pool never holds more than bufferSize * poolBuffers bytes. */
+  poolBuffers: number;
+  /** F_SETPIPE_SZ for splice pipes; 0 keeps the kernel default (64 KiB). */
+  pipeSize: number;
+  /** Idle pipe pairs kept for reuse. */
+  maxIdlePipes: number;
+  /** Batched connection events; called on the JS thread at most every eventIntervalMs. Omit to get none (no per-connection cost). */
+  onEvents?: (events: NativeEngineEvent[]) => void;
+  eventIntervalMs?: number;
+}
+
+export type NativeEngineCloseResult =
+  | 'ok' // both sides closed cleanly (FIN each way, everything relayed)
+  | 'client-timeout'
+  | 'server-timeout'
+  | 'connect-timeout'
+  | 'connect-failed' // every attempt refused/unreachable
+  | 'queue-timeout'
+  | 'no-server' // no usable server in the backend
+  | 'client-reset'
+  | 'server-reset'
+  | 'error' // any other errno on either side
+  | 'stopped'; // aborted by stop() after the grace period
+
+export interface NativeEngineEvent {
+  type: 'close';
+  /** Unique per engine. */
+  id: number;
+  frontend: string;
+  backend: string;
+  /** Last server tried; null when none was. */
+  server: string | null;
+  path: 'splice' | 'copy' | null;
+  /** Client to server. */
+  bytesIn: number;
+  /** Server to client. */
+  bytesOut: number;
+  connectAttempts: number;
+  queuedMs: number;
+  durationMs: number;
+  result: NativeEngineCloseResult;
+  /** errno name (ECONNREFUSED...) when result is an error. */
+  errorCode?: string;
+}
+
+export interface NativeEngineServerStats {
+  name: string;
+  host: string;
+  port: number;
+  weight: number;
+  maxconn: number;
+  /** As set by setServer(): false = takes no new connections (maintenance, drain, health down). */
+  enabled: boolean;
+  current: number;
+  peak: number;
+  total: number;
+  bytesIn: number;
+  bytesOut: number;
+  connectErrors: number;
+}
+
+export interface NativeEngineStats {
+  uptimeMs: number;
+  threads: number;
+  connections: { current: number; splice: number; copy: number; total: number };
+  frontends: Array<{
+    name: string;
+    host: string;
+    port: number;
+    /** False after closeListeners() or while paused. */
+    listening: boolean;
+    current: number;
+    peak: number;
+    total: number;
+    bytesIn: number;
+    bytesOut: number;
+  }>;
+  backends: Array<{
+    name: string;
+    current: number;
+    total: number;
+    bytesIn: number;
+    bytesOut: number;
+    connectErrors: number;
+    retries: number;
+    redispatches: number;
+    queue: { current: number; peak: number; total: number; timeouts: number };
+    servers: NativeEngineServerStats[];
+  }>;
+  /** The copy path's bounded buffer pool. */
+  pool: {
+    bufferSize: number;
+    buffers: number;
+    free: number;
+    inUse: number;
+    peakInUse: number;
+    /** Connections waiting for a buffer right now. */
+    waiting: number;
+    /** Times a connection had to wait for a buffer. */
+    waits: number;
+  };
+  pipes: { inUse: number; idle: number; created: number };
+  /** Results of closed connections, by NativeEngineCloseResult. */
+  results: Record<string, number>;
+}
+
+export interface NativeProxyEngine {
+  /** Before start() only. Throws TypeError on a bad spec, an Error with code EINVAL on a duplicate name. */
+  addBackend(spec: NativeEngineBackendSpec): void;
+  /** Binds and listens now (or adopts spec.fd); any time, also after start(). Throws with code/errno/call (EADDRINUSE, bind). */
+  addFrontend(spec: NativeEngineFrontendSpec): { fd: number; host: string; port: number };
+  /** Starts the worker threads. */
+  start(): void;
+  /** Operational state, effective immediately for new connections. Throws (code ENOENT) for an unknown backend/server. */
+  setServer(backend: string, server: string, change: { enabled?: boolean; weight?: number }): void;
+  stats(): NativeEngineStats;
+  /** Stop/resume accepting; connections wait in the kernel's accept queue meanwhile. */
+  pauseListeners(): void;
+  resumeListeners(): void;
+  /** Close every listening socket now (connections still in their accept queues are reset by the kernel). */
+  closeListeners(): void;
+  /** The listening sockets, for passing to another process (SCM_RIGHTS). Valid until closeListeners()/stop(). */
+  listenerFds(): Array<{ frontend: string; fd: number }>;
+  /**
+   * Close the listeners, let established connections finish for up to graceMs,
+   * then abort the rest (result 'stopped'), join the threads and free every fd
+   * and pipe. Resolves when done; idempotent.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
 export interface NativeAddon {
   RouteSocket: new (options?: NativeRouteSocketOptions) => NativeRouteSocket;
+  ProxyEngine: new (options: NativeEngineOptions) => NativeProxyEngine;
   /** libnl version the addon was built against, e.g. "3.7.0". */
   libnlVersion: string;
 }
