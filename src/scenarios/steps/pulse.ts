@@ -1,0 +1,25 @@
+/** pulse: freeze host/dev, hold for a while, release. */
+import { compileMatch } from '../../plug/match.js';
+import type { StepBase } from '../planTypes.js';
+import { matchSpec } from '../schema/common.js';
+import { duration, obj } from '../schema/spec.js';
+import { defineStep, deviceFields } from './registry.js';
+
+export interface PulseStep extends StepBase {
+  readonly type: 'pulse';
+  readonly host: string;
+  readonly dev: string;
+  readonly holdMs: number;
+  readonly match: string | null;
+}
+
+export const pulseStep = defineStep<PulseStep>({
+  type: 'pulse',
+  summary: 'Freeze host/dev, hold for `hold`, then release; the step lasts as long as the hold.',
+  spec: obj({ ...deviceFields, hold: duration({ positive: true, description: 'How long to hold, e.g. 250ms.' }), match: matchSpec }, { required: ['dev', 'hold'] }),
+  normalise: (d, ctx) => {
+    const target = ctx.hostDevice(d);
+    if (!target) return undefined;
+    return { type: 'pulse', ...target, holdMs: d.hold as number, match: typeof d.match === 'string' ? compileMatch(d.match).text : null };
+  },
+});
