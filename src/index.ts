@@ -27,3 +27,39 @@ export {
 export type { ErrorCode } from './errors.js';
 export { runDoctor } from './doctor.js';
 export type { DoctorReport, DoctorCheck } from './doctor.js';
+export { ConfigError, ProxyError } from './errors.js';
+export { Proxy, loadProxyConfig, parseProxyConfig, proxyConfigFromOptions, runProxy } from './proxy/index.js';
+export type {
+  ProxyConfig,
+  ProxyFrontendConfig,
+  ProxyBackendConfig,
+  ProxyServerConfig,
+  ProxyGlobalConfig,
+  HealthCheckConfig,
+  ProxyOptions,
+  ProxyStartOptions,
+  ProxyAddress,
+  ProxyStats,
+  ProxyEvents,
+  HealthTransition,
+  ServerHealth,
+  CheckState,
+  RunProxyOptions,
+} from './proxy/index.js';
+export { loadScenario, parseScenario, validateScenario, listShippedScenarios, scenarioJsonSchema, stepTypes, parseExpression } from './scenarios/index.js';
+export type {
+  ScenarioPlan,
+  RunPlan,
+  VariantPlan,
+  Role,
+  StepPlan,
+  ServicePlan,
+  LoadPlan,
+  TopologyPlan,
+  Condition,
+  Trigger,
+  Expectation,
+  Expression,
+  LoadOptions,
+  ValidationResult,
+} from './scenarios/index.js';

@@ -13,6 +13,8 @@ import { DetachCommand } from './commands/DetachCommand.js';
 import { StatusCommand } from './commands/StatusCommand.js';
 import { DoctorCommand } from './commands/DoctorCommand.js';
 import { LabCommand } from './commands/LabCommand.js';
+import { ScenarioCommand } from './commands/ScenarioCommand.js';
+import { ProxyCommand } from './commands/ProxyCommand.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -29,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(StatusCommand)
     .command(DoctorCommand)
     .command(LabCommand)
+    .command(ScenarioCommand)
+    .command(ProxyCommand)
     .demandCommand(1, 'name a command: see `qplug --help`')
     .recommendCommands()
     .strict()
