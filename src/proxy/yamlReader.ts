@@ -6,6 +6,8 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { isQplugError } from '../errors.js';
 import { parseDuration, parseSize } from '../plug/units.js';
+import { didYouMean as didYouMeanText } from '../text/didYouMean.js';
+import { describeNode as describe } from '../text/yamlNodes.js';
 
 interface Problem {
   offset: number;
@@ -204,44 +206,10 @@ function scalarValue(node: YamlNode | null): unknown {
   return isScalar(node) ? node.value : undefined;
 }
 
-/** "a string 'abc'", "a list", "nothing"... for messages. */
-export function describe(node: YamlNode | null | undefined): string {
-  if (node === null || node === undefined) return 'nothing';
-  if (isMap(node)) return 'a map';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null) return 'nothing';
-    if (typeof v === 'string') return `the string '${v}'`;
-    if (typeof v === 'number') return `the number ${v}`;
-    if (typeof v === 'boolean') return `${v}`;
-  }
-  return 'an unsupported value';
-}
-
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
+export { describe };
+export { editDistance as levenshtein } from '../text/didYouMean.js';
 
 /** "did you mean 'backend'?" when a known word is close, else the list of known words. */
 export function didYouMean(word: string, known: readonly string[]): string {
-  const normal = (s: string) => s.toLowerCase().replace(/-/g, '_');
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = levenshtein(normal(word), normal(candidate));
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  if (best !== undefined && bestDistance <= limit) return `did you mean '${best}'?`;
-  return known.length > 0 ? `expected one of: ${known.join(', ')}` : 'nothing is allowed here';
+  return didYouMeanText(word, known, 'expected one of');
 }

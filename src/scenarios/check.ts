@@ -7,7 +7,7 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { isQplugError } from '../errors.js';
 import { parseDuration, parseSize } from '../plug/units.js';
-import { closest, didYouMean } from './didYouMean.js';
+import { closest, didYouMean } from '../text/didYouMean.js';
 import { describeNode, type Located, type Path } from './located.js';
 import { expected, type ObjectSpec, type Spec } from './schema/spec.js';
 

@@ -4,7 +4,7 @@
  * own located problem ("unknown service 'wbe' (did you mean 'web'?)").
  */
 import type { Checked } from './check.js';
-import { didYouMean } from './didYouMean.js';
+import { didYouMean } from '../text/didYouMean.js';
 import { parseExpression, type Expression } from './expression.js';
 import type { Located, Path } from './located.js';
 import type { Command, Condition, ReloadMethod, ServiceType } from './planTypes.js';

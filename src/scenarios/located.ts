@@ -2,7 +2,8 @@
  * Where every value of the document came from, and the problems found so far,
  * each printed as `file:line:col: path.in.document: what is wrong (remedy)`.
  */
-import { LineCounter, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { LineCounter, type Node as YamlNode } from 'yaml';
+import { describeNode } from '../text/yamlNodes.js';
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -13,20 +14,7 @@ export function formatPath(path: Path): string {
   return text === '' ? '(document)' : text;
 }
 
-/** "a map", "the string 'abc'", "nothing": what the file has, for messages. */
-export function describeNode(node: YamlNode | null | undefined): string {
-  if (node === null || node === undefined) return 'nothing';
-  if (isMap(node)) return 'a map';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null || v === undefined) return 'nothing';
-    if (typeof v === 'string') return `the string '${v}'`;
-    if (typeof v === 'number') return `the number ${v}`;
-    if (typeof v === 'boolean') return `${v}`;
-  }
-  return 'an unsupported value';
-}
+export { describeNode };
 
 interface Problem {
   offset: number;

@@ -5,7 +5,7 @@
  */
 import { isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { Checker, fits, type Checked } from './check.js';
-import { didYouMean } from './didYouMean.js';
+import { didYouMean } from '../text/didYouMean.js';
 import { Located, formatPath, type Path } from './located.js';
 import { buildRunPlan } from './plan.js';
 import type { Override, Role, RunPlan, VariantPlan } from './planTypes.js';

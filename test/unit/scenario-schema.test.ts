@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { scenarioJsonSchema, scenarioJsonSchemaText } from '../../src/scenarios/schema/jsonSchema.js';
 import { stepDefinition, stepTypes } from '../../src/scenarios/steps/index.js';
-import { closest, didYouMean } from '../../src/scenarios/didYouMean.js';
+import { closest, didYouMean } from '../../src/text/didYouMean.js';
 import { parseExpression } from '../../src/scenarios/expression.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
