@@ -1,26 +1,17 @@
 /**
- * The Proxy class over the engine contract: one suite against the fake
- * engine, and the parts that move real bytes against the native engine when
- * it is built.
+ * The Proxy class over the engine contract, against the fake engine.
+ * The same class over the native engine: test/native/proxy-class.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, createServer, type Server } from 'node:net';
-import { Proxy, nativeEngineFactory } from '../../src/proxy/Proxy.js';
+import { type Server } from 'node:net';
+import { Proxy } from '../../src/proxy/Proxy.js';
 import { runProxy } from '../../src/proxy/foreground.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { proxyConfigFromOptions } from '../../src/proxy/configFromOptions.js';
 import type { HealthTransition, Probe } from '../../src/proxy/health.js';
 import { ProxyError } from '../../src/errors.js';
-import { loadNative } from '../../src/native/loadNative.js';
 import { fakeEngines } from './proxy-fake-engine.js';
 
-const realEngine = (() => {
-  try {
-    return typeof loadNative().ProxyEngine === 'function';
-  } catch {
-    return false;
-  }
-})();
 
 const CONFIG = `
 global: { threads: 2, buffer_size: 16k, buffer_pool: 1m, pipe_size: 128k, max_idle_pipes: 8, grace: 300ms }
@@ -173,67 +164,5 @@ describe('Proxy over the fake engine', () => {
     const parsed = json.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed[0]).toEqual({ event: 'ready', frontends: [{ name: 'main', host: '127.0.0.1', port: 40000, backend: 'main', servers: 1, splice: false }] });
     expect(parsed.at(-1)).toMatchObject({ event: 'stopped', reason: 'SIGINT', connections: { total: 3 }, bytesIn: 100, bytesOut: 200, results: { ok: 2 } });
-  });
-});
-
-async function echoServer(): Promise<number> {
-  const server = createServer((socket) => socket.on('error', () => undefined).pipe(socket));
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
-
-function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error('no echo within 5 s'))), 5000);
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', (e) => (clearTimeout(timer), reject(e)));
-    socket.on('close', () => (clearTimeout(timer), resolve(Buffer.concat(chunks))));
-  });
-}
-
-describe.skipIf(!realEngine)('Proxy over the native engine [skipped until the addon has ProxyEngine: npm run build:native]', () => {
-  for (const splice of [false, true]) {
-    it(`relays bytes both ways (${splice ? 'splice' : 'copy'}), reports the close and the stats`, async () => {
-      const port = await echoServer();
-      const config = proxyConfigFromOptions({ listen: '127.0.0.1:0', backends: [`127.0.0.1:${port}`], splice, bufferSize: '16k', bufferPool: '1m' });
-      const proxy = await Proxy.start(config, { engineFactory: nativeEngineFactory, eventIntervalMs: 10 });
-      running.push(proxy);
-      const closes: Array<{ path: string | null; result: string }> = [];
-      proxy.on('connection', (e) => closes.push(e));
-      const payload = Buffer.alloc(300_000, 7);
-      const echoed = await roundTrip(proxy.addresses()[0]!.port, payload);
-      expect(echoed.equals(payload)).toBe(true);
-      await until(() => closes.length === 1, 'the close event');
-      expect(closes[0]).toMatchObject({ path: splice ? 'splice' : 'copy', result: 'ok', bytesIn: payload.length, bytesOut: payload.length });
-      const stats = await proxy.stop({ graceMs: 100 });
-      expect(stats.connections.total).toBe(1);
-      expect(stats.frontends[0]).toMatchObject({ bytesIn: payload.length, bytesOut: payload.length });
-    });
-  }
-
-  it('a server that health checks take DOWN gets no new connections', async () => {
-    const live = await echoServer();
-    const config = parseProxyConfig(
-      `frontends:\n  web: { bind: 127.0.0.1:0, backend: app }\nbackends:\n  app:\n    check: { interval: 20ms, timeout: 200ms, rise: 1, fall: 1 }\n    servers:\n      - { name: dead, address: 127.0.0.1:1 }\n      - { name: live, address: 127.0.0.1:${live} }\n`,
-    );
-    const proxy = await Proxy.start(config, { engineFactory: nativeEngineFactory });
-    running.push(proxy);
-    await until(() => proxy.health().find((h) => h.server === 'dead')?.check === 'down', 'dead to go DOWN');
-    for (let i = 0; i < 4; i++) expect((await roundTrip(proxy.addresses()[0]!.port, Buffer.from('hi'))).toString()).toBe('hi');
-    const servers = proxy.stats().backends[0]!.servers;
-    expect(servers.find((s) => s.name === 'dead')).toMatchObject({ enabled: false, check: 'down', total: 0 });
-    expect(servers.find((s) => s.name === 'live')).toMatchObject({ enabled: true, total: 4 });
-  });
-
-  it('binding a port in use is a ProxyError naming the frontend', async () => {
-    const taken = await echoServer();
-    const config = proxyConfigFromOptions({ listen: `127.0.0.1:${taken}`, backends: ['127.0.0.1:1'] });
-    await expect(Proxy.start(config, { engineFactory: nativeEngineFactory })).rejects.toMatchObject({
-      code: 'E_PROXY',
-      message: `cannot listen on 127.0.0.1:${taken} for frontend main: address in use (EADDRINUSE): pick another port or stop what holds it`,
-    });
   });
 });
