@@ -171,7 +171,7 @@ export interface NativeEngineBackendSpec {
 
 export interface NativeEngineFrontendSpec {
   name: string;
-  /** Address to bind; ignored when fd is given. */
+  /** Address to bind (IPv4 or IPv6 literal); ignored when fd is given. */
   host: string;
   /** 0 = ephemeral (see the port addFrontend returns). */
   port: number;
@@ -290,22 +290,32 @@ export interface NativeEngineStats {
     free: number;
     inUse: number;
     peakInUse: number;
-    /** Connections waiting for a buffer right now. */
+    /** Connections waiting for a buffer right now (counted per direction). */
     waiting: number;
     /** Times a connection had to wait for a buffer. */
     waits: number;
   };
+  /** Splice pipes (one per direction in use; a pipe is an fd pair). */
   pipes: { inUse: number; idle: number; created: number };
   /** Results of closed connections, by NativeEngineCloseResult. */
   results: Record<string, number>;
 }
 
 export interface NativeProxyEngine {
-  /** Before start() only. Throws TypeError on a bad spec, an Error with code EINVAL on a duplicate name. */
+  /**
+   * Before start() only. Throws TypeError on a bad spec (RangeError for a value out of range, e.g. a
+   * host that is not an IP literal), an Error with code EINVAL on a duplicate name or after start().
+   */
   addBackend(spec: NativeEngineBackendSpec): void;
-  /** Binds and listens now (or adopts spec.fd); any time, also after start(). Throws with code/errno/call (EADDRINUSE, bind). */
+  /**
+   * Binds and listens now (or adopts spec.fd); any time, also after start(). Throws with code/errno/call
+   * (EADDRINUSE, bind), ENOENT for an unknown backend, EINVAL for a duplicate name.
+   */
   addFrontend(spec: NativeEngineFrontendSpec): { fd: number; host: string; port: number };
-  /** Starts the worker threads. */
+  /**
+   * Starts the worker threads. Like a listening net.Server, a started engine keeps the Node event
+   * loop alive until stop() resolves. Throws code EINVAL when started already.
+   */
   start(): void;
   /** Operational state, effective immediately for new connections. Throws (code ENOENT) for an unknown backend/server. */
   setServer(backend: string, server: string, change: { enabled?: boolean; weight?: number }): void;
@@ -320,7 +330,9 @@ export interface NativeProxyEngine {
   /**
    * Close the listeners, let established connections finish for up to graceMs,
    * then abort the rest (result 'stopped'), join the threads and free every fd
-   * and pipe. Resolves when done; idempotent.
+   * and pipe. Resolves when done (after the last onEvents batch); idempotent: a
+   * second call returns the same promise. Afterwards stats() still works,
+   * addBackend/addFrontend/start throw code ECLOSED, the listener calls do nothing.
    */
   stop(graceMs: number): Promise<void>;
 }

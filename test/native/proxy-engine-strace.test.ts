@@ -4,13 +4,13 @@
  * almost no read/write-family calls.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addonCandidates } from '../../src/native/loadNative.js';
-import { loadNative } from '../../src/native/loadNative.js';
+import type { NativeEngineStats } from '../../src/native/AddonTypes.js';
+import { addonCandidates, loadNative } from '../../src/native/loadNative.js';
 import { backendSpec, connect, engineOptions, frontendSpec, sendPayload, serverSpec, upstream, waitFor, within, type Upstream } from './fixtures/proxy-helpers.js';
 
 const PAYLOAD = 256 << 20;
@@ -32,15 +32,12 @@ function parseSummary(text: string): Map<string, number> {
   return calls;
 }
 
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      lines.close();
-      resolve(line);
-    });
-    child.once('exit', (code) => reject(new Error(`engine child exited early (${code})`)));
-  });
+/** The next line the child prints; rejects when it exits first. */
+async function nextLine(lines: AsyncIterator<string>, child: ChildProcess): Promise<string> {
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`engine child exited (${code})`))));
+  const next = await Promise.race([lines.next(), exited]);
+  if (next.done) throw new Error('engine child closed its stdout');
+  return next.value;
 }
 
 describe.skipIf(!hasStrace)('proxy engine syscalls under strace (skipped when strace is missing)', () => {
@@ -65,14 +62,15 @@ describe.skipIf(!hasStrace)('proxy engine syscalls under strace (skipped when st
   });
 
   it('splices the payload and makes next to no read/write calls', async () => {
-    const addonPath = addonCandidates().find((candidate) => spawnSync('test', ['-f', candidate]).status === 0);
+    const addonPath = addonCandidates().find((candidate) => existsSync(candidate));
     const config = {
       options: engineOptions({ threads: 1 }),
       backend: backendSpec([serverSpec('sink', sink.port)], { splice: true }),
       frontend: frontendSpec({ splice: true }),
     };
     child = spawn(process.execPath, [childScript, addonPath ?? '', JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const { pid, port } = JSON.parse(await within(10_000, 'engine child', firstLine(child))) as { pid: number; port: number };
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const { pid, port } = JSON.parse(await within(10_000, 'engine child', nextLine(lines, child))) as { pid: number; port: number };
 
     const summary = join(dir, 'summary.txt');
     tracer = spawn('strace', ['-c', '-f', '-p', String(pid), '-o', summary], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -95,8 +93,12 @@ describe.skipIf(!hasStrace)('proxy engine syscalls under strace (skipped when st
     expect(calls.get('splice') ?? 0).toBeGreaterThanOrEqual(PAYLOAD / (1 << 20)); // at least one per MiB each way
     expect(payloadCalls).toBeLessThan(Math.max(20, (PAYLOAD / CHUNK) * 0.01));
 
-    child.stdin!.end('stop\n');
     const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.stdin!.end('stop\n');
+    const { stats } = JSON.parse(await within(10_000, 'engine stats', nextLine(lines, child))) as { stats: NativeEngineStats };
+    expect(stats.connections.total).toBe(1);
+    expect(stats.frontends[0]?.bytesIn).toBe(PAYLOAD);
+    expect(stats.pipes.created).toBeGreaterThan(0);
     await within(10_000, 'engine child exit', exited);
   }, 120_000);
 });
