@@ -84,7 +84,7 @@ class UsageError extends Error {}
 
 const log = (msg) => process.stderr.write(`bench:proxy: ${msg}\n`);
 
-function haproxyConfig({ listenPort, backendPort, threads, splice }) {
+function haproxyConfig({ listenPort, backendPort, threads, splice, pipeSize }) {
   // HAProxy sizes its fd needs as 2 per connection plus a splice pipe (2 fds)
   // per 4 connections, and refuses to start above the hard fd limit (20000 here).
   const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || 4096;
@@ -93,6 +93,7 @@ function haproxyConfig({ listenPort, backendPort, threads, splice }) {
     'global',
     `  nbthread ${threads}`,
     `  maxconn ${maxconn}`,
+    ...(pipeSize ? [`  tune.pipesize ${pipeSize}`] : []),
     'defaults',
     '  mode tcp',
     '  timeout connect 5s',
@@ -163,11 +164,11 @@ async function main() {
   /** Start the proxy for a variant in front of backendPort; null for direct. */
   async function startProxy(variant, backendPort, pin) {
     if (variant === 'direct') return null;
-    const splice = variant.endsWith('-splice');
+    const splice = /-splice(-|$)/.test(variant);
     if (variant.startsWith('haproxy')) {
       const port = await freePort();
       const cfg = join(tmp, `haproxy-${variant}-${port}.cfg`);
-      writeFileSync(cfg, haproxyConfig({ listenPort: port, backendPort, threads: opts.threads, splice }));
+      writeFileSync(cfg, haproxyConfig({ listenPort: port, backendPort, threads: opts.threads, splice, pipeSize: variant.endsWith('-1m') ? 1048576 : 0 }));
       const t = group.start(`haproxy (${variant})`, 'haproxy', ['-db', '-f', cfg], { pin });
       await waitListening(port, t);
       return { port, proc: t };

@@ -7,6 +7,7 @@ export const VARIANT_LABELS = {
   'qplug-splice': 'qplug splice',
   'qplug-copy': 'qplug copy',
   'haproxy-splice': 'HAProxy splice',
+  'haproxy-splice-1m': 'HAProxy splice, 1 MiB pipes',
   'haproxy-nosplice': 'HAProxy no splice',
 };
 
@@ -34,6 +35,8 @@ const RATIOS = [
   { label: 'splice throughput, 4 streams (qplug splice / HAProxy splice)', num: ['qplug-splice'], den: ['haproxy-splice'], key: 'bulk4_gbps', target: { op: '>=', value: 1.0 } },
   { label: 'splice CPU-s/GB, 1 stream (qplug splice / HAProxy splice)', num: ['qplug-splice'], den: ['haproxy-splice'], key: 'cpu1_s_per_gb', target: { op: '<=', value: 1.0 } },
   { label: 'splice CPU-s/GB, 4 streams (qplug splice / HAProxy splice)', num: ['qplug-splice'], den: ['haproxy-splice'], key: 'cpu4_s_per_gb', target: { op: '<=', value: 1.0 } },
+  { label: 'splice throughput, 1 stream (qplug splice / HAProxy splice with tune.pipesize 1m, the same pipe size)', num: ['qplug-splice'], den: ['haproxy-splice-1m'], key: 'bulk1_gbps', target: null },
+  { label: 'splice CPU-s/GB, 1 stream (qplug splice / HAProxy splice with tune.pipesize 1m, the same pipe size)', num: ['qplug-splice'], den: ['haproxy-splice-1m'], key: 'cpu1_s_per_gb', target: null },
   { label: 'copy throughput, 1 stream (qplug copy / HAProxy no splice)', num: ['qplug-copy'], den: ['haproxy-nosplice'], key: 'bulk1_gbps', target: { op: '>=', value: 1.0 } },
   { label: 'copy throughput, 4 streams (qplug copy / HAProxy no splice)', num: ['qplug-copy'], den: ['haproxy-nosplice'], key: 'bulk4_gbps', target: { op: '>=', value: 1.0 } },
   { label: 'copy CPU-s/GB, 1 stream (qplug copy / HAProxy no splice)', num: ['qplug-copy'], den: ['haproxy-nosplice'], key: 'cpu1_s_per_gb', target: null },
