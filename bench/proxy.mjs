@@ -171,7 +171,7 @@ async function main() {
       writeFileSync(cfg, haproxyConfig({ listenPort: port, backendPort, threads: opts.threads, splice, pipeSize: variant.endsWith('-1m') ? 1048576 : 0 }));
       const t = group.start(`haproxy (${variant})`, 'haproxy', ['-db', '-f', cfg], { pin });
       await waitListening(port, t);
-      return { port, proc: t };
+      return { port, proc: t, cpuPid: t.pid };
     }
     // Port 0: the proxy binds a free port and names it in its ready line (no race).
     const args = [qplugBin, 'proxy', '--listen', '127.0.0.1:0', '--backend', `127.0.0.1:${backendPort}`, '--threads', String(opts.threads), '--grace', '2s', '--json'];
@@ -183,7 +183,8 @@ async function main() {
     if (!frontend?.port) throw new Error(`qplug proxy's ready line names no port: ${JSON.stringify(ready)}`);
     if (frontend.splice !== splice) throw new Error(`qplug proxy (${variant}) reports splice=${frontend.splice}`);
     await waitListening(frontend.port, t);
-    return { port: frontend.port, proc: t };
+    // `qplug proxy` is a master; the engine (the CPU) runs in its worker process.
+    return { port: frontend.port, proc: t, cpuPid: ready.workerPid ?? t.pid };
   }
 
   async function stopProxy(p) {
@@ -206,9 +207,9 @@ async function main() {
       await waitListening(iperfPort, server);
       proxy = await startProxy(variant, iperfPort, false);
       const target = proxy?.port ?? iperfPort;
-      const cpu0 = proxy ? cpuSeconds(proxy.proc.pid) : 0;
+      const cpu0 = proxy ? cpuSeconds(proxy.cpuPid) : 0;
       const r = await group.run('iperf3 client', 'iperf3', ['-c', '127.0.0.1', '-p', String(target), '-t', String(seconds), '-P', String(streams), '-J'], { timeoutMs: stepTimeout });
-      const cpu = proxy ? cpuSeconds(proxy.proc.pid) - cpu0 : null;
+      const cpu = proxy ? cpuSeconds(proxy.cpuPid) - cpu0 : null;
       const j = JSON.parse(r.stdout);
       if (j.error || r.code !== 0) throw new Error(`iperf3 -P ${streams} through ${variant} failed: ${j.error ?? r.stderr}`);
       const got = j.end.sum_received;
@@ -223,10 +224,10 @@ async function main() {
   async function shortConnections(variant, backendPort) {
     const proxy = await startProxy(variant, backendPort, false);
     try {
-      const cpu0 = proxy ? cpuSeconds(proxy.proc.pid) : 0;
+      const cpu0 = proxy ? cpuSeconds(proxy.cpuPid) : 0;
       const args = ['conn', '--port', String(proxy?.port ?? backendPort), '--concurrency', String(opts.concurrency), '--seconds', String(seconds)];
       const r = await group.run('tcpload conn', tcpload, args, { timeoutMs: stepTimeout });
-      const cpu = proxy ? cpuSeconds(proxy.proc.pid) - cpu0 : null;
+      const cpu = proxy ? cpuSeconds(proxy.cpuPid) - cpu0 : null;
       if (r.code !== 0) throw new Error(`tcpload conn through ${variant} failed (${r.code}): ${r.stderr}${r.stdout}`);
       const j = parseJsonLine('tcpload conn', r.stdout);
       return { ...j, cpuPerConnUs: cpu === null || !j.all_connections ? null : (cpu * 1e6) / j.all_connections };

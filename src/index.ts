@@ -29,6 +29,8 @@ export { runDoctor } from './doctor.js';
 export type { DoctorReport, DoctorCheck } from './doctor.js';
 export { ConfigError, ProxyError } from './errors.js';
 export { Proxy, loadProxyConfig, parseProxyConfig, proxyConfigFromOptions, runProxy } from './proxy/index.js';
+export { ApiServer, ApiClient, apiRequest, proxyTarget } from './proxy/index.js';
+export type { ApiTarget, ApiReply, ApiServerOptions, ProxyInfo, ReloadResult, ServerStateRecord, ServerStateImport, AdminState, InjectedHealth } from './proxy/index.js';
 export type {
   ProxyConfig,
   ProxyFrontendConfig,

@@ -9,6 +9,15 @@
  *       N concurrent clients, each looping connect -> write SIZE bytes ->
  *       read SIZE bytes -> close. Reports conn/s and the latency of a whole
  *       transaction (connect start to last byte read), p50/p99 in µs.
+ *   tcpload conn --rate R --port P [--seconds D] [--hold-ms 0] [--timeout-ms 3000] [--count N]
+ *       open loop: start R connections per second whatever happens to the
+ *       earlier ones (at most 4096 in flight), each connect -> write SIZE ->
+ *       read the echo -> hold HOLD ms -> close, and classify every attempt:
+ *       ok, reset (ECONNRESET/EPIPE), refused (ECONNREFUSED), timeout (not
+ *       done within --timeout-ms), other (early EOF, other errnos), skipped
+ *       (4096 in flight: not attempted). After D seconds it waits at most
+ *       --timeout-ms for the attempts in flight; SIGUSR1 ends the D seconds
+ *       early (the reload bench sends it after its last reload).
  *   tcpload rr --port P [--host H] [--seconds D] [--size 64]
  *       one persistent connection (TCP_NODELAY), SIZE-byte ping-pong.
  *       Reports round trips/s and p50/p99 in µs.
@@ -48,6 +57,10 @@ static int opt_size = 64;
  * long port search (measured here: 23k conn/s fresh, 12k once ~28k sockets
  * sat in TIME_WAIT, p99 3 ms -> 65 ms). */
 static int opt_sources = 32;
+static double opt_rate = 0;      /* conn: > 0 selects the open-loop, classifying mode */
+static int opt_hold_ms = 0;
+static int opt_timeout_ms = 3000;
+static long long opt_count = 0;  /* 0 = no cap besides --seconds */
 
 static void die(const char *what) {
   fprintf(stderr, "tcpload: %s: %s\n", what, strerror(errno));
@@ -302,6 +315,154 @@ static int run_conn(void) {
   return done > 0 ? 0 : 1;
 }
 
+/* -------------------------------------------------------- conn --rate (open loop) */
+
+enum { RS_FREE, RS_CONNECTING, RS_READING, RS_HOLDING };
+enum { RES_OK, RES_RESET, RES_REFUSED, RES_TIMEOUT, RES_OTHER, RES_COUNT };
+
+typedef struct {
+  int fd;
+  int state;
+  int got;
+  uint64_t started, hold_until;
+} rate_client_t;
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop_signal(int sig) { (void)sig; stop_requested = 1; }
+
+static int classify_errno(int err) {
+  if (err == ECONNRESET || err == EPIPE) return RES_RESET;
+  if (err == ECONNREFUSED) return RES_REFUSED;
+  if (err == ETIMEDOUT) return RES_TIMEOUT;
+  return RES_OTHER;
+}
+
+static int run_conn_rate(void) {
+  struct sockaddr_in a = target_addr();
+  memset(payload, 'x', sizeof payload);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) die("epoll_create1");
+  rate_client_t *slots = calloc(MAX_CONCURRENCY, sizeof *slots);
+  int *free_list = calloc(MAX_CONCURRENCY, sizeof *free_list);
+  if (!slots || !free_list) die("calloc");
+  int free_n = 0;
+  for (int i = MAX_CONCURRENCY - 1; i >= 0; i--) free_list[free_n++] = i;
+  uint64_t results[RES_COUNT] = {0}, attempted = 0, skipped = 0;
+  samples_t lat = {0};
+  char rbuf[MAX_SIZE];
+  const int one = 1;
+  uint32_t next_source = 0;
+  const uint64_t timeout_ns = (uint64_t)opt_timeout_ms * 1000000ull;
+  const uint64_t t0 = now_ns();
+  uint64_t stop_starting = t0 + (uint64_t)(opt_seconds * 1e9);
+  uint64_t hard_end = stop_starting + timeout_ns + 1000000000ull;
+  signal(SIGUSR1, on_stop_signal);
+  uint64_t due_done = 0; /* connections due so far (attempted + skipped) */
+
+#define FINISH(c, r)                                                                               \
+  do {                                                                                             \
+    results[(r)]++;                                                                                \
+    close((c)->fd); /* also leaves the epoll set */                                                \
+    (c)->state = RS_FREE;                                                                          \
+    free_list[free_n++] = (int)((c)-slots);                                                       \
+  } while (0)
+
+  struct epoll_event evs[1024];
+  for (;;) {
+    uint64_t now = now_ns();
+    if (stop_requested && now < stop_starting) {
+      stop_starting = now;
+      hard_end = now + timeout_ns + 1000000000ull;
+    }
+    if (now >= hard_end) break;
+    if (now < stop_starting) {
+      uint64_t due = (uint64_t)((double)(now - t0) / 1e9 * opt_rate) + 1;
+      if (opt_count > 0 && due > (uint64_t)opt_count) due = (uint64_t)opt_count;
+      for (; due_done < due; due_done++) {
+        if (free_n == 0) { skipped++; continue; }
+        rate_client_t *c = &slots[free_list[--free_n]];
+        c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c->fd < 0) die("socket");
+        attempted++;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (opt_sources > 1 && (ntohl(a.sin_addr.s_addr) >> 24) == 127) {
+          struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = 0};
+          src.sin_addr.s_addr = htonl(0x7f000001u + next_source++ % (uint32_t)opt_sources);
+          setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+          if (bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0) die("bind source");
+        }
+        c->started = now_ns();
+        c->got = 0;
+        c->state = RS_CONNECTING;
+        if (connect(c->fd, (const struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) {
+          FINISH(c, classify_errno(errno));
+          continue;
+        }
+        struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+        epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+      }
+    } else if (free_n == MAX_CONCURRENCY) {
+      break; /* done starting, nothing in flight */
+    }
+    int n = epoll_wait(ep, evs, 1024, 1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    now = now_ns();
+    for (int i = 0; i < n; i++) {
+      rate_client_t *c = evs[i].data.ptr;
+      if (c->state == RS_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) { FINISH(c, classify_errno(err)); continue; }
+        if (write(c->fd, payload, (size_t)opt_size) != opt_size) { FINISH(c, classify_errno(errno)); continue; }
+        c->state = RS_READING;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+        continue;
+      }
+      ssize_t r = read(c->fd, rbuf, sizeof rbuf);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (r < 0) { FINISH(c, classify_errno(errno)); continue; }
+      if (r == 0 || c->state == RS_HOLDING) { FINISH(c, RES_OTHER); continue; } /* early EOF, or bytes nobody sent */
+      c->got += (int)r;
+      if (c->got < opt_size) continue;
+      samples_add(&lat, now - c->started);
+      if (opt_hold_ms > 0) {
+        c->state = RS_HOLDING;
+        c->hold_until = now + (uint64_t)opt_hold_ms * 1000000ull;
+      } else {
+        FINISH(c, RES_OK);
+      }
+    }
+    /* Timers: holds that ended, attempts that took too long. */
+    for (int i = 0; i < MAX_CONCURRENCY; i++) {
+      rate_client_t *c = &slots[i];
+      if (c->state == RS_FREE) continue;
+      if (c->state == RS_HOLDING) {
+        if (now >= c->hold_until) FINISH(c, RES_OK);
+      } else if (now - c->started >= timeout_ns) {
+        FINISH(c, RES_TIMEOUT);
+      }
+    }
+  }
+  for (int i = 0; i < MAX_CONCURRENCY; i++)
+    if (slots[i].state != RS_FREE) FINISH(&slots[i], slots[i].state == RS_HOLDING ? RES_OK : RES_TIMEOUT);
+#undef FINISH
+  double secs = (double)(now_ns() - t0) / 1e9;
+  qsort(lat.v, lat.n, sizeof *lat.v, cmp_u64);
+  printf("{\"mode\":\"conn-rate\",\"rate\":%.1f,\"size\":%d,\"hold_ms\":%d,\"timeout_ms\":%d,\"seconds\":%.3f,"
+         "\"attempted\":%llu,\"ok\":%llu,\"reset\":%llu,\"refused\":%llu,\"timeout\":%llu,\"other\":%llu,"
+         "\"skipped\":%llu,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+         opt_rate, opt_size, opt_hold_ms, opt_timeout_ms, secs, (unsigned long long)attempted,
+         (unsigned long long)results[RES_OK], (unsigned long long)results[RES_RESET], (unsigned long long)results[RES_REFUSED],
+         (unsigned long long)results[RES_TIMEOUT], (unsigned long long)results[RES_OTHER], (unsigned long long)skipped,
+         percentile_us(&lat, 50), percentile_us(&lat, 99));
+  return attempted > 0 ? 0 : 1;
+}
+
 /* ---------------------------------------------------------------------- rr */
 
 static int run_rr(void) {
@@ -358,7 +519,8 @@ static int run_rr(void) {
 
 static void usage(void) {
   fputs("usage: tcpload server|conn|rr --port P [--host 127.0.0.1] [--concurrency 64] [--seconds 5]\n"
-        "               [--size 64] [--sources 32] [--max-seconds 3600]\n",
+        "               [--size 64] [--sources 32] [--max-seconds 3600]\n"
+        "       tcpload conn --rate R --port P [--seconds 5] [--hold-ms 0] [--timeout-ms 3000] [--count N]\n",
         stderr);
   exit(2);
 }
@@ -378,13 +540,18 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--max-seconds")) opt_max_seconds = atof(v);
     else if (!strcmp(k, "--size")) opt_size = atoi(v);
     else if (!strcmp(k, "--sources")) opt_sources = atoi(v);
+    else if (!strcmp(k, "--rate")) opt_rate = atof(v);
+    else if (!strcmp(k, "--hold-ms")) opt_hold_ms = atoi(v);
+    else if (!strcmp(k, "--timeout-ms")) opt_timeout_ms = atoi(v);
+    else if (!strcmp(k, "--count")) opt_count = atoll(v);
     else usage();
   }
   if (opt_port < 0 || opt_port > 65535 || opt_size < 1 || opt_size > MAX_SIZE || opt_seconds <= 0 || opt_sources < 1 ||
-      opt_sources > 254)
+      opt_sources > 254 || opt_rate < 0 || opt_rate > 1e6 || opt_hold_ms < 0 || opt_hold_ms > 600000 ||
+      opt_timeout_ms < 1 || opt_timeout_ms > 600000 || opt_count < 0)
     usage();
   if (!strcmp(mode, "server")) return run_server();
-  if (!strcmp(mode, "conn")) return run_conn();
+  if (!strcmp(mode, "conn")) return opt_rate > 0 ? run_conn_rate() : run_conn();
   if (!strcmp(mode, "rr")) return run_rr();
   usage();
   return 2;

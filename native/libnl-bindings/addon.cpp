@@ -3,6 +3,7 @@
 #include <netlink/version.h>
 
 #include "route_socket.h"
+#include "splice/fd_passing.h"
 #include "splice/proxy_engine.h"
 
 namespace {
@@ -19,6 +20,7 @@ constexpr const char *kLibnlVersion = QPLUG_STRINGIFY(LIBNL_VER_MAJ) "." QPLUG_S
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("RouteSocket", qplug::RouteSocket::DefineClass(env));
     exports.Set("ProxyEngine", qplug::splice::ProxyEngine::DefineClass(env));
+    qplug::splice::RegisterFdPassing(env, exports);
     exports.Set("libnlVersion", Napi::String::New(env, kLibnlVersion));
     return exports;
 }

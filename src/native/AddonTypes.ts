@@ -340,6 +340,9 @@ export interface NativeProxyEngine {
 export interface NativeAddon {
   RouteSocket: new (options?: NativeRouteSocketOptions) => NativeRouteSocket;
   ProxyEngine: new (options: NativeEngineOptions) => NativeProxyEngine;
+  /** SCM_RIGHTS over a unix socket (native/splice/fd_passing.cpp); see "Passing file descriptors" below. */
+  sendFds: NativeSendFds;
+  receiveFds: NativeReceiveFds;
   /** libnl version the addon was built against, e.g. "3.7.0". */
   libnlVersion: string;
 }
@@ -355,3 +358,28 @@ export interface NativeErrorFields {
   /** The kernel's extended-ack message, when it sent one. */
   kernelMessage?: string;
 }
+
+// ---------------------------------------------------------------------------
+// Passing file descriptors (native/splice/fd_passing.cpp): SCM_RIGHTS plus a
+// JSON payload over a unix stream socket. The reload handoff gives the old
+// worker's listening sockets to the new one. Errors carry code/errno/call
+// (ETIMEDOUT, ENOENT from connect, EADDRINUSE from bind...); bad arguments throw
+// TypeError/RangeError synchronously.
+// ---------------------------------------------------------------------------
+
+/**
+ * Dups `fds` now (the caller may close its own at once), then off the JS thread
+ * connects to `path`, sends them (at most 253) with `payload` (at most 64 KiB)
+ * and resolves once the receiver acknowledged: it holds its own copies then.
+ * Every wait is bounded by timeoutMs (1..600000).
+ */
+export type NativeSendFds = (path: string, fds: number[], payload: string, timeoutMs: number) => Promise<void>;
+
+/**
+ * Binds and listens on `path` (mode 0600) before it returns, so a sender may
+ * connect as soon as it has; then accepts one peer running as the same user,
+ * reads one message, acknowledges it and resolves. The fds are new descriptors
+ * (close-on-exec) that the caller owns and must close. The socket file is
+ * removed either way. Rejects with ETIMEDOUT when nobody sends within timeoutMs.
+ */
+export type NativeReceiveFds = (path: string, timeoutMs: number) => Promise<{ fds: number[]; payload: string }>;

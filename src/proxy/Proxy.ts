@@ -6,9 +6,14 @@
  *   proxy.on('health', (t) => console.log(t.message));
  *   console.log(proxy.addresses());
  *   await proxy.stop({ graceMs: 1000 });
+ *
+ * Operational state (admin ready/maint, weight, injected health) changes at
+ * run time through setAdmin/setWeight/setHealth (the runtime API calls them);
+ * serverState() exports it and ProxyStartOptions.serverState imports it into
+ * the next process, so it survives reloads. The configuration never changes.
  */
 import { EventEmitter } from 'node:events';
-import { EnvironmentError, ProxyError } from '../errors.js';
+import { EnvironmentError, ProxyError, UsageError } from '../errors.js';
 import type {
   NativeEngineEvent,
   NativeEngineOptions,
@@ -19,8 +24,20 @@ import type {
 } from '../native/AddonTypes.js';
 import { loadNative } from '../native/loadNative.js';
 import { formatAddress } from './address.js';
-import type { ProxyConfig, ProxyFrontendConfig } from './configSchema.js';
-import { HealthChecker, type CheckState, type HealthTransition, type Probe, type ServerHealth } from './health.js';
+import { planServerStateImport, type ServerStateImport, type ServerStateRecord } from './serverState.js';
+import { didYouMean } from '../text/didYouMean.js';
+import { LIMITS, type ProxyConfig, type ProxyFrontendConfig, type ProxyServerConfig } from './configSchema.js';
+import {
+  ADMIN_STATES,
+  HealthChecker,
+  INJECTED_HEALTH,
+  type AdminState,
+  type CheckState,
+  type HealthTransition,
+  type InjectedHealth,
+  type Probe,
+  type ServerHealth,
+} from './health.js';
 
 export type EngineFactory = (options: NativeEngineOptions) => NativeProxyEngine;
 
@@ -33,7 +50,14 @@ export interface ProxyStartOptions {
   eventIntervalMs?: number;
   /** Replaces the TCP connect health probe (tests). */
   probe?: Probe;
+  /**
+   * Operational state exported by another process's serverState() (a reload).
+   * Applied to servers that still exist, by backend/server name; the rest are
+   * ignored and reported in one 'warning' event right after start.
+   */
+  serverState?: readonly ServerStateImport[];
 }
+
 
 export interface ProxyAddress {
   frontend: string;
@@ -70,6 +94,8 @@ export class Proxy extends EventEmitter<ProxyEvents> {
   private readonly engine: NativeProxyEngine;
   private readonly checker: HealthChecker;
   private readonly bound: ProxyAddress[] = [];
+  /** Weight in use per "backend/server". */
+  private readonly weights = new Map<string, number>();
   private stopping?: Promise<ProxyStats>;
 
   private constructor(config: ProxyConfig, engine: NativeProxyEngine, probe: Probe | undefined) {
@@ -82,6 +108,7 @@ export class Proxy extends EventEmitter<ProxyEvents> {
       onError: (error) => this.emit('warning', error instanceof Error ? error : new Error(String(error))),
       probe,
     });
+    for (const b of config.backends) for (const srv of b.servers) this.weights.set(`${b.name}/${srv.name}`, srv.weight);
   }
 
   /** Create the engine, add backends and frontends (binding them), start it and the health checks. */
@@ -103,17 +130,21 @@ export class Proxy extends EventEmitter<ProxyEvents> {
     });
     const proxy = new Proxy(config, engine, options.probe);
     target.proxy = proxy;
+    let problems: string[];
     try {
-      proxy.setUp();
+      problems = proxy.setUp(options.serverState ?? []);
     } catch (error) {
       await engine.stop(0).catch(() => undefined);
       throw error;
     }
+    // After start() resolves, so that a listener added right after `await` hears it.
+    if (problems.length > 0) setImmediate(() => proxy.emit('warning', new ProxyError(`server state: ${problems.join('; ')}`)));
     proxy.checker.start();
     return proxy;
   }
 
-  private setUp(): void {
+  /** Returns the problems of the server state import. */
+  private setUp(serverState: readonly ServerStateImport[]): string[] {
     const { engine, config } = this;
     for (const b of config.backends) {
       try {
@@ -132,6 +163,8 @@ export class Proxy extends EventEmitter<ProxyEvents> {
         throw new ProxyError(`cannot set up backend ${b.name}: ${errorText(error)}`, { cause: error });
       }
     }
+    // Before any listener exists: no connection may reach a server the old process had in maintenance.
+    const problems = this.importServerState(serverState);
     for (const f of config.frontends) {
       let bound: { host: string; port: number };
       try {
@@ -159,6 +192,7 @@ export class Proxy extends EventEmitter<ProxyEvents> {
       });
     }
     engine.start();
+    return problems;
   }
 
   /** One entry per frontend, with the port actually bound. */
@@ -191,6 +225,97 @@ export class Proxy extends EventEmitter<ProxyEvents> {
         }),
       })),
     };
+  }
+
+  /** Put a server in maintenance ('maint': no new connections, whatever its health) or back ('ready'). */
+  setAdmin(backend: string, server: string, admin: AdminState): void {
+    this.requireServer(backend, server);
+    if (!ADMIN_STATES.includes(admin)) throw new UsageError(`admin state '${String(admin)}' is not one of ${ADMIN_STATES.join(', ')}`);
+    this.applyInputs(backend, server, { admin });
+  }
+
+  /** Health from outside: 'up'/'down' override the checks until 'auto'. */
+  setHealth(backend: string, server: string, health: InjectedHealth): void {
+    this.requireServer(backend, server);
+    if (!INJECTED_HEALTH.includes(health)) throw new UsageError(`health '${String(health)}' is not one of ${INJECTED_HEALTH.join(', ')}`);
+    this.applyInputs(backend, server, { injected: health });
+  }
+
+  /** 0..256; 0 keeps the server enabled but out of balancing. */
+  setWeight(backend: string, server: string, weight: number): void {
+    this.requireServer(backend, server);
+    const { min, max } = LIMITS.weight;
+    if (!Number.isInteger(weight) || weight < min || weight > max) throw new UsageError(`weight ${weight} is not a whole number from ${min} to ${max}`);
+    try {
+      this.engine.setServer(backend, server, { weight });
+    } catch (error) {
+      throw new ProxyError(`cannot set the weight of ${backend}/${server}: ${errorText(error)}`, { cause: error });
+    }
+    this.weights.set(`${backend}/${server}`, weight);
+  }
+
+  /** Every server's operational state, in configuration order. */
+  serverState(): ServerStateRecord[] {
+    const current = new Map<string, number>();
+    try {
+      for (const b of this.engine.stats().backends) for (const srv of b.servers) current.set(`${b.name}/${srv.name}`, srv.current);
+    } catch {
+      // A stopped engine may not report; the state is still known.
+    }
+    return this.checker.operational().map((op) => {
+      const key = `${op.backend}/${op.server}`;
+      const config = this.requireServer(op.backend, op.server);
+      return {
+        backend: op.backend,
+        server: op.server,
+        address: formatAddress(config),
+        admin: op.admin,
+        weight: this.weights.get(key) ?? config.weight,
+        configWeight: config.weight,
+        injected: op.injected,
+        check: op.check,
+        effective: op.effective,
+        current: current.get(key) ?? 0,
+      };
+    });
+  }
+
+  private applyInputs(backend: string, server: string, inputs: { admin?: AdminState; injected?: InjectedHealth }): void {
+    try {
+      this.checker.setInputs(backend, server, inputs);
+    } catch (error) {
+      throw new ProxyError(`cannot change ${backend}/${server}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /** The server's configuration, or a ProxyError (E_PROXY) naming what exists. */
+  private requireServer(backend: string, server: string): ProxyServerConfig {
+    const b = this.config.backends.find((x) => x.name === backend);
+    if (!b) {
+      const hint = didYouMean(backend, this.config.backends.map((x) => x.name), 'backends');
+      throw new ProxyError(`no backend '${backend}' (${hint})`, { details: { backend, server } });
+    }
+    const found = b.servers.find((x) => x.name === server);
+    if (!found) {
+      const hint = didYouMean(server, b.servers.map((x) => x.name), `servers of ${backend}`);
+      throw new ProxyError(`no server '${server}' in backend ${backend} (${hint})`, { details: { backend, server } });
+    }
+    return found;
+  }
+
+  /** Apply imported records; returns what was not applied, one phrase each. */
+  private importServerState(records: readonly ServerStateImport[]): string[] {
+    const { changes, problems } = planServerStateImport(this.config, records);
+    for (const { backend, server, admin, injected, check, weight } of changes) {
+      try {
+        this.checker.setInputs(backend, server, { admin, injected });
+        if (check) this.checker.restoreCheck(backend, server, check);
+        if (weight !== undefined) this.setWeight(backend, server, weight);
+      } catch (error) {
+        problems.push(`${backend}/${server}: ${errorText(error)}`);
+      }
+    }
+    return problems;
   }
 
   /**

@@ -11,6 +11,10 @@ import {
   BALANCE_ALGORITHMS,
   BUILTIN_DEFAULTS,
   LIMITS,
+  NAME_PATTERN,
+  NAME_RULE,
+  RELOAD_STRATEGIES,
+  apiPathProblem,
   completeConfig,
   definedOnly,
   poolProblem,
@@ -25,9 +29,8 @@ import {
 } from './configSchema.js';
 import { YamlReader, didYouMean, type Entry } from './yamlReader.js';
 
-// Issue 5 will add global.api and global.reload_strategy (reserved; unknown keys for now).
 const ROOT_KEYS = ['global', 'defaults', 'frontends', 'backends'] as const;
-const GLOBAL_KEYS = ['threads', 'buffer_size', 'buffer_pool', 'pipe_size', 'max_idle_pipes', 'grace'] as const;
+const GLOBAL_KEYS = ['threads', 'buffer_size', 'buffer_pool', 'pipe_size', 'max_idle_pipes', 'grace', 'reload_strategy', 'api'] as const;
 const DEFAULTS_KEYS = ['timeout', 'splice', 'maxconn', 'backlog', 'balance', 'retries', 'redispatch'] as const;
 const TIMEOUT_KEYS = ['connect', 'client', 'server', 'queue'] as const;
 const FRONTEND_KEYS = ['bind', 'backend', 'maxconn', 'backlog', 'splice', 'timeout'] as const;
@@ -35,8 +38,7 @@ const BACKEND_KEYS = ['balance', 'splice', 'retries', 'redispatch', 'timeout', '
 const CHECK_KEYS = ['interval', 'timeout', 'rise', 'fall'] as const;
 const SERVER_KEYS = ['name', 'address', 'weight', 'maxconn', 'check'] as const;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const NAME_RULE = 'use letters, digits, _ . - and start with a letter or digit';
+const NAME = NAME_PATTERN;
 const MAXCONN = LIMITS.maxconn;
 
 /** Read and validate a proxy config file. Throws ConfigError (exit 2) listing every problem. */
@@ -118,6 +120,8 @@ function readGlobal(r: YamlReader, entry: Entry | undefined): ProxyConfigDraft['
     pipeSize: r.size(m.get('pipe_size'), { min: 0, max: 0xffffffff }),
     maxIdlePipes: r.int(m.get('max_idle_pipes'), { min: 0, max: 1_000_000 }),
     graceMs: r.duration(m.get('grace')),
+    reloadStrategy: r.oneOf(m.get('reload_strategy'), RELOAD_STRATEGIES),
+    api: apiPath(r, m.get('api')),
   };
   const sizeEntry = m.get('buffer_size');
   const poolEntry = m.get('buffer_pool');
@@ -127,6 +131,17 @@ function readGlobal(r: YamlReader, entry: Entry | undefined): ProxyConfigDraft['
     if (problem && at) r.report(at.value, at.path, problem);
   }
   return definedOnly(global);
+}
+
+/** A unix socket path that fits in sun_path. */
+function apiPath(r: YamlReader, entry: Entry | undefined): string | undefined {
+  const path = r.string(entry, '/run/qplug/proxy.sock');
+  const problem = path === undefined ? undefined : apiPathProblem(path);
+  if (problem && entry) {
+    r.report(entry.value, entry.path, problem);
+    return undefined;
+  }
+  return path;
 }
 
 function readTimeouts(r: YamlReader, entry: Entry | undefined, allowed: ReadonlyArray<(typeof TIMEOUT_KEYS)[number]>, where: string): TimeoutsDraft | undefined {

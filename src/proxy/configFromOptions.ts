@@ -6,7 +6,18 @@
 import { UsageError } from '../errors.js';
 import { parseDuration, parseSize } from '../plug/units.js';
 import { parseAddress } from './address.js';
-import { BALANCE_ALGORITHMS, LIMITS, completeConfig, definedOnly, poolProblem, type BalanceAlgorithm, type ProxyConfig } from './configSchema.js';
+import {
+  BALANCE_ALGORITHMS,
+  LIMITS,
+  RELOAD_STRATEGIES,
+  apiPathProblem,
+  completeConfig,
+  definedOnly,
+  poolProblem,
+  type BalanceAlgorithm,
+  type ProxyConfig,
+  type ReloadStrategy,
+} from './configSchema.js';
 
 export interface ProxyOptions {
   /** host:port to listen on (port 0: a free one). */
@@ -23,6 +34,10 @@ export interface ProxyOptions {
   bufferPool?: number | string;
   /** Milliseconds, or a duration such as "5s". */
   grace?: number | string;
+  /** global.reload_strategy. */
+  reloadStrategy?: ReloadStrategy;
+  /** global.api: the runtime API's unix socket. */
+  api?: string;
 }
 
 export const ONE_LINE_NAME = 'main';
@@ -42,14 +57,20 @@ export function proxyConfigFromOptions(options: ProxyOptions): ProxyConfig {
   if (options.balance !== undefined && !BALANCE_ALGORITHMS.includes(options.balance)) {
     throw new UsageError(`--balance '${String(options.balance)}' is not one of ${BALANCE_ALGORITHMS.join(', ')}`);
   }
+  const reloadStrategy = options.reloadStrategy;
+  if (reloadStrategy !== undefined && !RELOAD_STRATEGIES.includes(reloadStrategy)) {
+    throw new UsageError(`--reload-strategy '${String(reloadStrategy)}' is not one of ${RELOAD_STRATEGIES.join(', ')}`);
+  }
   const bufferSize = options.bufferSize === undefined ? undefined : parseSize(options.bufferSize, '--buffer-size');
   if (bufferSize !== undefined && (bufferSize < LIMITS.bufferSize.min || bufferSize > LIMITS.bufferSize.max)) {
     throw new UsageError(`--buffer-size ${bufferSize} bytes is out of range (use ${LIMITS.bufferSize.min} to ${LIMITS.bufferSize.max} bytes)`);
   }
   const bufferPool = options.bufferPool === undefined ? undefined : parseSize(options.bufferPool, '--buffer-pool');
   const graceMs = options.grace === undefined ? undefined : typeof options.grace === 'number' ? options.grace : parseDuration(options.grace, '--grace');
+  const apiProblem = options.api === undefined ? undefined : apiPathProblem(options.api);
+  if (apiProblem) throw new UsageError(`--api: ${apiProblem}`);
   const draft = {
-    global: definedOnly({ threads, bufferSize, bufferPool, graceMs }),
+    global: definedOnly({ threads, bufferSize, bufferPool, graceMs, reloadStrategy, api: options.api }),
     frontends: [{ name: ONE_LINE_NAME, ...listen, backend: ONE_LINE_NAME, ...definedOnly({ maxconn, splice: options.splice }) }],
     backends: [{ name: ONE_LINE_NAME, servers, ...definedOnly({ balance: options.balance, splice: options.splice }) }],
   };

@@ -6,7 +6,15 @@
  */
 
 export type BalanceAlgorithm = 'roundrobin' | 'leastconn';
+
+/** Names of frontends, backends and servers (the runtime API parses backend/server with it too). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const NAME_RULE = 'use letters, digits, _ . - and start with a letter or digit';
 export const BALANCE_ALGORITHMS: readonly BalanceAlgorithm[] = ['roundrobin', 'leastconn'];
+
+/** How `qplug proxy reload` replaces the worker process (docs/proxy.md, "Reloads"). */
+export type ReloadStrategy = 'restart' | 'reuseport' | 'handoff';
+export const RELOAD_STRATEGIES: readonly ReloadStrategy[] = ['restart', 'reuseport', 'handoff'];
 
 export interface ProxyGlobalConfig {
   /** Engine worker threads. */
@@ -22,6 +30,10 @@ export interface ProxyGlobalConfig {
   readonly maxIdlePipes: number;
   /** On stop, how long established connections may finish. */
   readonly graceMs: number;
+  /** How a reload replaces the worker; the reload command may name another. */
+  readonly reloadStrategy: ReloadStrategy;
+  /** Unix socket of the runtime API (created 0600); absent: no API. */
+  readonly api?: string;
 }
 
 export interface HealthCheckConfig {
@@ -84,7 +96,7 @@ export interface ProxyConfig {
 
 /** Built-in defaults; the `defaults:` section of a file overrides them. Documented in docs/proxy.md. */
 export const BUILTIN_DEFAULTS = {
-  global: { threads: 1, bufferSize: 64 * 1024, bufferPool: 64 * 1024 * 1024, pipeSize: 1024 * 1024, maxIdlePipes: 1024, graceMs: 5000 },
+  global: { threads: 1, bufferSize: 64 * 1024, bufferPool: 64 * 1024 * 1024, pipeSize: 1024 * 1024, maxIdlePipes: 1024, graceMs: 5000, reloadStrategy: 'handoff' as ReloadStrategy },
   timeouts: { connectMs: 5000, clientMs: 30_000, serverMs: 30_000, queueMs: 5000 },
   splice: false,
   maxconn: 10_000,
@@ -106,6 +118,17 @@ export const LIMITS = {
   riseFall: { min: 1, max: 1000 },
   maxconn: { min: 0, max: 10_000_000 },
 } as const;
+
+/** Linux sun_path holds 108 bytes with the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/** What is wrong with a runtime API socket path, or undefined. */
+export function apiPathProblem(path: string): string | undefined {
+  if (path === '' || path.includes('\0')) return 'the runtime API socket path must be a non-empty path without NUL bytes';
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) return `the runtime API socket path is ${bytes} bytes; unix sockets allow ${MAX_SOCKET_PATH_BYTES} (use a shorter path)`;
+  return undefined;
+}
 
 /** The pool must hold at least one buffer; returns what is wrong, or undefined. */
 export function poolProblem(bufferSize: number, bufferPool: number): string | undefined {

@@ -1,8 +1,11 @@
 /**
  * `qplug proxy` without yargs: start, print when ready, print health
- * transitions, stop gracefully on SIGINT/SIGTERM and print a summary.
+ * transitions, serve the runtime API when global.api names a socket, stop
+ * gracefully on SIGINT/SIGTERM and print a summary.
  */
 import { ExitCode } from '../errors.js';
+import { ApiServer } from './api/server.js';
+import { proxyTarget } from './api/target.js';
 import type { ProxyConfig } from './configSchema.js';
 import { Proxy, type ProxyStartOptions, type ProxyStats } from './Proxy.js';
 import { connectionJson, connectionLine, healthJson, readyJson, readyLine, stoppedJson, summaryLine } from './report.js';
@@ -31,14 +34,25 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions = {
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const emit = (text: string, json: Record<string, unknown>) => write(options.json ? JSON.stringify(json) : `proxy: ${text}`);
   const signals = options.until ? undefined : new SignalWatch();
+  let api: ApiServer | undefined;
   try {
     const proxy = await Proxy.start(config, { ...options, connectionEvents: options.log === true });
     proxy.on('health', (t) => emit(t.message, healthJson(t)));
     proxy.on('warning', (error) => emit(`warning: ${error.message}`, { event: 'warning', message: error.message }));
     if (options.log) proxy.on('connection', (e) => emit(connectionLine(e), connectionJson(e)));
+    // Before the ready lines, so that whoever waits for them can use the API at once.
+    if (config.global.api !== undefined) {
+      try {
+        api = await ApiServer.start({ path: config.global.api, target: proxyTarget(proxy) });
+      } catch (error) {
+        await proxy.stop({ graceMs: 0 });
+        throw error;
+      }
+    }
     const addresses = proxy.addresses();
     if (options.json) write(JSON.stringify(readyJson(addresses)));
     else for (const a of addresses) write(`proxy: ${readyLine(a)}`);
+    if (api) emit(`runtime API on ${api.path} (mode 0600)`, { event: 'api', path: api.path });
     // Nothing else keeps the event loop alive: the engine runs on its own threads.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const reason = await (options.until ?? signals!.next());
@@ -47,11 +61,14 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions = {
       emit(`${again} again: exiting now, without waiting for open connections`, { event: 'forced', reason: again });
       process.exit(ExitCode.interrupted);
     });
+    // The socket goes first: a stopping proxy takes no more commands.
+    await api?.close();
     const stats = await proxy.stop({ graceMs });
     clearInterval(keepAlive);
     emit(summaryLine(stats, reason), stoppedJson(stats, reason));
     return stats;
   } finally {
+    await api?.close();
     signals?.dispose();
   }
 }

@@ -6,6 +6,10 @@
  * Servers start UP, as HAProxy's do: a proxy that starts while its servers are
  * fine serves at once, and a dead server is taken out after `fall` checks.
  * The first probe of every server runs right after start().
+ *
+ * The checker also holds the runtime API's inputs (admin state, injected
+ * health) so that one function, effectiveState(), combines everything that
+ * decides whether a server takes connections.
  */
 import { connect } from 'node:net';
 import type { ProxyBackendConfig, ProxyServerConfig } from './configSchema.js';
@@ -53,19 +57,58 @@ export interface HealthCheckerOptions {
   probe?: Probe;
 }
 
+/** Operational state set through the runtime API: 'maint' takes the server out whatever its health. */
+export type AdminState = 'ready' | 'maint';
+/** Health set from outside: 'up'/'down' override the checks until 'auto' hands back to them. */
+export type InjectedHealth = 'up' | 'down' | 'auto';
+/** What the server is, all inputs combined: only 'up' takes new connections. */
+export type EffectiveState = 'up' | 'down' | 'maint';
+
+export const ADMIN_STATES: readonly AdminState[] = ['ready', 'maint'];
+export const INJECTED_HEALTH: readonly InjectedHealth[] = ['up', 'down', 'auto'];
+
+export interface ServerInputs {
+  /** Default 'ready'. */
+  admin?: AdminState;
+  /** Default 'auto'. */
+  injected?: InjectedHealth;
+  check: CheckState;
+}
+
 /**
- * The one place that decides whether a server takes new connections. Later
- * inputs (admin state from the runtime API, injected health) override the
- * check result here.
+ * The one place that decides what a server is: maintenance always wins, then
+ * injected health (until 'auto'), then the checks ('none' counts as up).
  */
-export function effectiveEnabled(state: Pick<ServerHealth, 'check'>): boolean {
-  return state.check !== 'down';
+export function effectiveState({ admin = 'ready', injected = 'auto', check }: ServerInputs): EffectiveState {
+  if (admin === 'maint') return 'maint';
+  if (injected !== 'auto') return injected;
+  return check === 'down' ? 'down' : 'up';
+}
+
+/** Whether the server takes new connections (effectiveState() is 'up'). */
+export function effectiveEnabled(inputs: ServerInputs): boolean {
+  return effectiveState(inputs) === 'up';
+}
+
+/** A server's health inputs and what they add up to. */
+export interface OperationalState {
+  readonly backend: string;
+  readonly server: string;
+  readonly admin: AdminState;
+  readonly injected: InjectedHealth;
+  readonly check: CheckState;
+  readonly effective: EffectiveState;
+  /** The effective state last applied to the engine. */
+  readonly enabled: boolean;
 }
 
 interface Checked {
   backend: ProxyBackendConfig;
   server: ProxyServerConfig;
   state: { -readonly [K in keyof ServerHealth]: ServerHealth[K] };
+  /** Runtime API inputs; kept out of ServerHealth, which is about the checks. */
+  admin: AdminState;
+  injected: InjectedHealth;
   timer?: NodeJS.Timeout;
   inFlight?: AbortController;
 }
@@ -85,6 +128,8 @@ export class HealthChecker {
           backend,
           server,
           state: { backend: backend.name, server: server.name, check, consecutiveSuccesses: 0, consecutiveFailures: 0, lastError: null, checks: 0, enabled: true },
+          admin: 'ready',
+          injected: 'auto',
         });
       }
     }
@@ -112,8 +157,45 @@ export class HealthChecker {
   }
 
   get(backend: string, server: string): ServerHealth | undefined {
-    const found = this.servers.find((s) => s.state.backend === backend && s.state.server === server);
+    const found = this.find(backend, server);
     return found && { ...found.state };
+  }
+
+  operational(): OperationalState[] {
+    return this.servers.map((s) => {
+      const { backend, server, check, enabled } = s.state;
+      return { backend, server, admin: s.admin, injected: s.injected, check, effective: effectiveState({ admin: s.admin, injected: s.injected, check }), enabled };
+    });
+  }
+
+  /**
+   * Change the runtime API inputs of one server and apply the result to the
+   * engine now. Throws what setEnabled throws (the inputs stay changed; the
+   * next change or transition applies them again). False for an unknown server.
+   */
+  setInputs(backend: string, server: string, inputs: { admin?: AdminState; injected?: InjectedHealth }): boolean {
+    const s = this.find(backend, server);
+    if (!s) return false;
+    if (inputs.admin !== undefined) s.admin = inputs.admin;
+    if (inputs.injected !== undefined) s.injected = inputs.injected;
+    this.applyEffective(s, true);
+    return true;
+  }
+
+  /**
+   * Before start(): carry a check result over from another process (a reload),
+   * so a server that was DOWN stays out until `rise` checks succeed. Ignored for
+   * servers that are not checked here.
+   */
+  restoreCheck(backend: string, server: string, check: 'up' | 'down'): void {
+    const s = this.find(backend, server);
+    if (!s || s.state.check === 'none') return;
+    s.state.check = check;
+    this.applyEffective(s);
+  }
+
+  private find(backend: string, server: string): Checked | undefined {
+    return this.servers.find((s) => s.state.backend === backend && s.state.server === server);
   }
 
   private schedule(s: Checked, delayMs: number): void {
@@ -178,17 +260,20 @@ export class HealthChecker {
     s.state.check = state;
     this.applyEffective(s);
     const noun = state === 'up' ? (count === 1 ? 'success' : 'successes') : count === 1 ? 'failure' : 'failures';
-    const message = `server ${s.backend.name}/${s.server.name} is ${state.toUpperCase()}: ${reason} (${count} ${noun})`;
+    // The check still changed, but injected health or maintenance decides for now.
+    const overridden = s.admin === 'maint' ? '; in maintenance, stays out' : s.injected !== 'auto' ? `; health set ${s.injected} from outside wins until auto` : '';
+    const message = `server ${s.backend.name}/${s.server.name} is ${state.toUpperCase()}: ${reason} (${count} ${noun})${overridden}`;
     this.options.onTransition?.({ backend: s.backend.name, server: s.server.name, state, reason, count, message });
   }
 
-  private applyEffective(s: Checked): void {
-    const enabled = effectiveEnabled(s.state);
+  private applyEffective(s: Checked, throwErrors = false): void {
+    const enabled = effectiveEnabled({ admin: s.admin, injected: s.injected, check: s.state.check });
     if (enabled === s.state.enabled) return;
     try {
       this.options.setEnabled(s.backend.name, s.server.name, enabled);
       s.state.enabled = enabled;
     } catch (error) {
+      if (throwErrors) throw error;
       this.options.onError?.(error);
     }
   }

@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 describe('proxy config: valid files', () => {
   it('examples/proxy.yaml normalises to ms, bytes and filled defaults', async () => {
     const config = await loadProxyConfig(join(root, 'examples', 'proxy.yaml'));
-    expect(config.global).toEqual({ threads: 1, bufferSize: 65536, bufferPool: 64 * 1024 * 1024, poolBuffers: 1024, pipeSize: 1048576, maxIdlePipes: 1024, graceMs: 5000 });
+    expect(config.global).toEqual({ threads: 1, bufferSize: 65536, bufferPool: 64 * 1024 * 1024, poolBuffers: 1024, pipeSize: 1048576, maxIdlePipes: 1024, graceMs: 5000, reloadStrategy: 'handoff' });
     expect(config.frontends).toEqual([
       { name: 'web', host: '127.0.0.1', port: 8080, backend: 'app', maxconn: 2000, backlog: 1024, splice: true, clientTimeoutMs: 30_000 },
     ]);

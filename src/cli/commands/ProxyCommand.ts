@@ -1,8 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { parseDuration } from '../../plug/units.js';
-import type { BalanceAlgorithm, ProxyConfig } from '../../proxy/configSchema.js';
+import type { BalanceAlgorithm, ProxyConfig, ReloadStrategy } from '../../proxy/configSchema.js';
 import type { GlobalArgs } from '../output.js';
+import { ReloadCommand } from './proxy/ReloadCommand.js';
+import { ApiCommand } from './proxy/ApiCommand.js';
 
 interface ProxyArgs extends GlobalArgs {
   config?: string;
@@ -15,6 +17,8 @@ interface ProxyArgs extends GlobalArgs {
   bufferSize?: string;
   bufferPool?: string;
   grace?: string;
+  reloadStrategy?: ReloadStrategy;
+  api?: string;
   log: boolean;
 }
 
@@ -23,7 +27,7 @@ interface CheckArgs extends GlobalArgs {
 }
 
 /** Flags of the one-line form; with -c they belong in the file. */
-const ONE_LINE_FLAGS = ['listen', 'backend', 'splice', 'maxconn', 'threads', 'balance', 'buffer-size', 'buffer-pool'];
+const ONE_LINE_FLAGS = ['listen', 'backend', 'splice', 'maxconn', 'threads', 'balance', 'buffer-size', 'buffer-pool', 'reload-strategy', 'api'];
 
 /** The config from -c, or from the one-line flags. */
 export async function configFromArgs(argv: Omit<ProxyArgs, 'log' | 'json' | 'debug'>): Promise<ProxyConfig> {
@@ -46,6 +50,8 @@ export async function configFromArgs(argv: Omit<ProxyArgs, 'log' | 'json' | 'deb
     bufferSize: argv.bufferSize,
     bufferPool: argv.bufferPool,
     grace: argv.grace,
+    reloadStrategy: argv.reloadStrategy,
+    api: argv.api,
   });
 }
 
@@ -75,6 +81,8 @@ export const ProxyCommand: CommandModule<object, ProxyArgs> = {
   builder: (yargs) =>
     yargs
       .command(check)
+      .command(ReloadCommand)
+      .command(ApiCommand)
       .option('config', { alias: 'c', type: 'string', describe: 'YAML config file (see docs/proxy.md, examples/proxy.yaml)' })
       .option('listen', { type: 'string', describe: 'One-line form: host:port to listen on (port 0: any free port)' })
       .option('backend', { type: 'string', array: true, describe: 'One-line form: a server host:port; repeat for more' })
@@ -85,6 +93,8 @@ export const ProxyCommand: CommandModule<object, ProxyArgs> = {
       .option('buffer-size', { type: 'string', describe: 'One-line form: copy path buffer size (default 64k)' })
       .option('buffer-pool', { type: 'string', describe: 'One-line form: copy path memory budget (default 64m)' })
       .option('grace', { type: 'string', describe: 'On SIGINT/SIGTERM, how long connections may finish (default: global.grace, 5s)' })
+      .option('reload-strategy', { choices: ['restart', 'reuseport', 'handoff'] as const, describe: 'One-line form: how a reload replaces the worker (default handoff; see docs/proxy.md, Reloads)' })
+      .option('api', { type: 'string', describe: 'One-line form: serve the runtime API on this unix socket (mode 0600; see docs/proxy.md, Runtime API)' })
       .option('log', { type: 'boolean', default: false, describe: 'Print one line per closed connection' })
       .conflicts('config', ONE_LINE_FLAGS)
       .example('$0 proxy -c proxy.yaml', 'run the proxy a config file describes; Ctrl-C stops it gracefully')
@@ -92,12 +102,13 @@ export const ProxyCommand: CommandModule<object, ProxyArgs> = {
       .example('$0 proxy --listen 127.0.0.1:0 --backend 127.0.0.1:9000 --json', 'a free port; the ready line (JSON) says which')
       .example('$0 proxy check -c proxy.yaml', 'validate a config file')
       .epilog(
-        'Prints one line per frontend when ready and one per health transition; on SIGINT/SIGTERM stops gracefully, prints a summary and exits 0 (a second signal exits at once, 130). Exit codes: 0 stopped by a signal, 1 the proxy failed (e.g. cannot listen), 2 bad config or flags, 3 no native addon, 130 a second signal. See docs/proxy.md.',
+        'Prints one line per frontend when ready and one per health transition; on SIGINT/SIGTERM stops gracefully, prints a summary and exits 0 (a second signal exits at once, 130). The engine runs in a worker process; SIGUSR2 or `qplug proxy reload` replaces it (docs/proxy.md, Reloads). Exit codes: 0 stopped by a signal, 1 the proxy failed (e.g. cannot listen), 2 bad config or flags, 3 no native addon, 130 a second signal. See docs/proxy.md.',
       ) as never,
   handler: async (argv) => {
     const config = await configFromArgs(argv);
     const graceMs = argv.grace === undefined ? undefined : parseDuration(argv.grace, '--grace');
-    const { runProxy } = await import('../../proxy/foreground.js');
-    await runProxy(config, { json: argv.json, log: argv.log, graceMs });
+    // A master process that runs the engine in a worker, so that it can reload it.
+    const { runMaster } = await import('../../proxy/reload/foreground.js');
+    await runMaster(config, { json: argv.json, log: argv.log, graceMs, ...(argv.config !== undefined ? { configPath: argv.config } : {}) });
   },
 };
