@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { ProcessGroup, cpuSeconds, freePort, waitListening } from './lib/procs.mjs';
 import { METRICS, VARIANT_LABELS, markdownReport, medians, ratios, rewriteBenchmarks, textReport } from './lib/report.mjs';
 import { buildTcpload, ensureTools, machineFacts } from './lib/setup.mjs';
+import { UsageError, intOption, selectVariants } from './lib/tables.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL_VARIANTS = Object.keys(VARIANT_LABELS);
@@ -56,13 +57,8 @@ function parseOptions(argv) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const int = (name, raw, min, max) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${raw}'`);
-    return n;
-  };
-  const variants = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL_VARIANTS;
-  for (const v of variants) if (!ALL_VARIANTS.includes(v)) throw new UsageError(`unknown variant '${v}'; known: ${ALL_VARIANTS.join(', ')}`);
+  const int = intOption;
+  const variants = selectVariants(values.only, ALL_VARIANTS);
   const seconds = Number(values.seconds ?? (values.quick ? 2 : 5));
   if (!(seconds >= 0.5 && seconds <= 600)) throw new UsageError(`--seconds must be 0.5..600, got '${values.seconds}'`);
   return {
@@ -76,11 +72,10 @@ function parseOptions(argv) {
     json: values.json,
     write: !values['no-write'],
     forceBenchmarksMd: values.write,
-    variants: ALL_VARIANTS.filter((v) => variants.includes(v)),
+    variants,
   };
 }
 
-class UsageError extends Error {}
 
 const log = (msg) => process.stderr.write(`bench:proxy: ${msg}\n`);
 

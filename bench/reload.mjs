@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { ProcessGroup, sleep } from './lib/procs.mjs';
 import { RELOAD_VARIANTS, markdownReport, rewriteReloadSection, textReport, verdicts } from './lib/reloadReport.mjs';
 import { buildTcpload, ensureTools, machineFacts } from './lib/setup.mjs';
+import { intOption, selectVariants } from './lib/tables.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL_VARIANTS = Object.keys(RELOAD_VARIANTS);
@@ -44,7 +45,6 @@ to every connection attempt, per reload strategy (see BENCHMARKS.md).
   -h, --help        this text
 `;
 
-class UsageError extends Error {}
 const log = (msg) => process.stderr.write(`bench:reload: ${msg}\n`);
 
 function parseOptions(argv) {
@@ -68,13 +68,8 @@ function parseOptions(argv) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const int = (name, raw, min, max) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${raw}'`);
-    return n;
-  };
-  const variants = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL_VARIANTS;
-  for (const v of variants) if (!ALL_VARIANTS.includes(v)) throw new UsageError(`unknown variant '${v}'; known: ${ALL_VARIANTS.join(', ')}`);
+  const int = intOption;
+  const variants = selectVariants(values.only, ALL_VARIANTS);
   const rate = int('rate', values.rate, 1, 20000);
   const holdMs = int('hold-ms', values['hold-ms'], 0, 10000);
   return {
@@ -95,7 +90,7 @@ function parseOptions(argv) {
     json: values.json,
     write: !values['no-write'],
     forceBenchmarksMd: values.write,
-    variants: ALL_VARIANTS.filter((v) => variants.includes(v)),
+    variants,
   };
 }
 

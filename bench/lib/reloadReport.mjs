@@ -1,6 +1,7 @@
 // The reload bench's numbers: per variant and run, what happened to every
 // connection attempt while the proxy reloaded; as plain text and Markdown.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { markdownTable, plainTable } from './tables.mjs';
 
 export const RELOAD_VARIANTS = {
   restart: { label: 'restart', strategy: 'restart', migrate: false },
@@ -41,17 +42,6 @@ function rows(result) {
     });
   }
   return { head, body };
-}
-
-function plainTable(head, body) {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function markdownTable(head, body) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
 }
 
 function describe(result) {

@@ -1,6 +1,7 @@
 // The proxy bench's numbers: medians over runs, the acceptance ratios, and the
 // same table as plain text (stdout) and Markdown (BENCHMARKS.md).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { markdownTable, plainTable } from './tables.mjs';
 
 export const VARIANT_LABELS = {
   direct: 'direct',
@@ -110,17 +111,6 @@ function rows(result) {
     return [`${r.label}${paths}`, r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`, r.target, r.verdict];
   });
   return { head, body, ratioHead, ratioBody };
-}
-
-function plainTable(head, body) {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function markdownTable(head, body) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
 }
 
 function describe(result) {
