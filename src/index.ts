@@ -65,3 +65,6 @@ export type {
   LoadOptions,
   ValidationResult,
 } from './scenarios/index.js';
+export { runScenario, ScenarioEvents } from './scenarios/run/runner.js';
+export type { RunScenarioOptions } from './scenarios/run/runner.js';
+export type { ScenarioEvent, ScenarioSummary, VariantSummary, RunResult, ExpectationResult, Attempt, Outcomes } from './scenarios/run/events.js';

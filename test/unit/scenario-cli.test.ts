@@ -72,10 +72,13 @@ describe.skipIf(!built)('qplug scenario (skipped: run `npm run build:ts` first)'
     ]);
   });
 
-  it('--help shows examples; there is no bare run form', () => {
+  it('--help shows examples and the run form; `qplug scenario` alone is a usage error', () => {
     expect(qplug(['scenario', 'validate', '--help']).stdout).toMatch(/Examples:[\s\S]*scenario validate mine\.yaml/);
-    const bare = qplug(['scenario', 'example-freeze.yaml']);
+    const help = qplug(['scenario', '--help']).stdout;
+    expect(help).toMatch(/qplug scenario <file>\s+Run a scenario/);
+    for (const flag of ['--repeat', '--seed', '--variant', '--vm', '--keep-going']) expect(help).toContain(flag);
+    const bare = qplug(['scenario']);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toMatch(/name a subcommand: validate <file..> or list/);
+    expect(bare.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

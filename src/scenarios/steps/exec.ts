@@ -2,6 +2,7 @@
 import type { Command, StepBase } from '../planTypes.js';
 import { argvSpec, envSpec, shellSpec } from '../schema/common.js';
 import { bool, duration, obj } from '../schema/spec.js';
+import { StepFailure } from '../run/stepContext.js';
 import { defineStep, hostField } from './registry.js';
 
 export interface ExecStep extends StepBase {
@@ -33,5 +34,13 @@ export const execStep = defineStep<ExecStep>({
     const command = ctx.command(d);
     if (!host || !command) return undefined;
     return { type: 'exec', host, command, env: (d.env as Record<string, string> | undefined) ?? {}, timeoutMs: d.timeout as number, check: d.check as boolean };
+  },
+  run: async (s, ctx) => {
+    const r = await ctx.exec(s.host, s.command, s.env, s.timeoutMs);
+    if (!s.check || (r.code === 0 && !r.timedOut)) return;
+    const what = s.command.shell ? (s.command.argv[2] ?? '') : s.command.argv.join(' ');
+    const why = r.timedOut ? `timed out after ${s.timeoutMs} ms` : `exited ${r.code ?? r.signal}`;
+    const stderr = r.stderr.trim().split('\n').slice(-1)[0];
+    throw new StepFailure(`exec \`${what}\` in ${s.host} ${why}${stderr ? `: ${stderr.slice(0, 200)}` : ''}`);
   },
 });

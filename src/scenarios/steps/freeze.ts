@@ -17,4 +17,5 @@ export const freezeStep = defineStep<FreezeStep>({
     const service = ctx.service(d);
     return service && { type: 'freeze', service: service.name };
   },
+  run: async (s, ctx) => ctx.service(s.service).freeze(),
 });

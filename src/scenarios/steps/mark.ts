@@ -13,4 +13,5 @@ export const markStep = defineStep<MarkStep>({
   summary: 'Record a named moment in the results (e.g. "reload started").',
   spec: obj({ name: str({ minLength: 1, description: 'What happened at this moment.' }) }, { required: ['name'] }),
   normalise: (d) => ({ type: 'mark', name: String(d.name) }),
+  run: async (s, ctx) => ctx.mark(s.name),
 });

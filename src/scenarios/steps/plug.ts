@@ -40,4 +40,5 @@ export const plugStep = defineStep<PlugStep>({
       limitBytes: typeof d.limit === 'number' ? d.limit : null,
     };
   },
+  run: (s, ctx) => ctx.plug(s.host, s.dev, { match: s.match, maxHoldMs: s.maxHoldMs, limitBytes: s.limitBytes }),
 });

@@ -22,4 +22,13 @@ export const pulseStep = defineStep<PulseStep>({
     if (!target) return undefined;
     return { type: 'pulse', ...target, holdMs: d.hold as number, match: typeof d.match === 'string' ? compileMatch(d.match).text : null };
   },
+  run: async (s, ctx) => {
+    // The dead-man release covers the hold with room to spare.
+    await ctx.plug(s.host, s.dev, { match: s.match, maxHoldMs: Math.max(s.holdMs * 2, s.holdMs + 60_000), limitBytes: null });
+    try {
+      await ctx.sleep(s.holdMs);
+    } finally {
+      await ctx.release(s.host, s.dev);
+    }
+  },
 });

@@ -1,13 +1,15 @@
 /**
  * Step types register themselves here, one file each (steps/<type>.ts): the
  * fields the step takes (its spec, which also feeds the JSON Schema) and the
- * normaliser that turns a checked step into its plan form. The runner will add
- * a run function per type in the same way.
+ * normaliser that turns a checked step into its plan form, and what it does in
+ * a run (`run`, given the run's context; run/ loads nothing native until a
+ * step needs it, so validation works without the addon).
  */
 import type { Checked } from '../check.js';
 import type { Command, Condition, ReloadMethod, ServiceType, StepBase } from '../planTypes.js';
 import { deviceSpec, nameSpec } from '../schema/common.js';
 import type { ObjectSpec, Spec } from '../schema/spec.js';
+import type { StepRunContext } from '../run/stepContext.js';
 
 /** What a normaliser may ask about the rest of the scenario; every lookup reports its own problem. */
 export interface StepContext {
@@ -36,6 +38,8 @@ export interface StepDefinition<T extends StepBase = StepBase> {
   readonly spec: ObjectSpec;
   /** The plan form, or undefined when the context reported a problem. */
   readonly normalise: (draft: Checked, ctx: StepContext) => StepFields<T> | undefined;
+  /** Do the step; resolves when it is over (the next sequence step starts then). Throwing fails the run. */
+  readonly run: (step: T, ctx: StepRunContext) => Promise<void>;
 }
 
 const registry = new Map<string, StepDefinition>();

@@ -17,4 +17,5 @@ export const releaseStep = defineStep<ReleaseStep>({
     const target = ctx.hostDevice(d);
     return target && { type: 'release', ...target };
   },
+  run: (s, ctx) => ctx.release(s.host, s.dev),
 });

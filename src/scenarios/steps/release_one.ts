@@ -17,4 +17,5 @@ export const releaseOneStep = defineStep<ReleaseOneStep>({
     const target = ctx.hostDevice(d);
     return target && { type: 'release_one', ...target };
   },
+  run: (s, ctx) => ctx.releaseOne(s.host, s.dev),
 });

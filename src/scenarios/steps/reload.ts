@@ -41,4 +41,5 @@ export const reloadStep = defineStep<ReloadStep>({
     } else method = service.reload;
     return method && { type: 'reload', service: service.name, method };
   },
+  run: (s, ctx) => ctx.service(s.service).reload(s.method, ctx.signal),
 });

@@ -19,4 +19,5 @@ export const signalStep = defineStep<SignalStep>({
     const service = ctx.service(d);
     return service && { type: 'signal', service: service.name, signal: normaliseSignal(String(d.signal)) ?? String(d.signal) };
   },
+  run: async (s, ctx) => ctx.service(s.service).sendSignal(s.signal),
 });

@@ -13,4 +13,5 @@ export const sleepStep = defineStep<SleepStep>({
   summary: 'Do nothing for `for`; the next sequence step starts after it.',
   spec: obj({ for: duration({ description: 'How long, e.g. 500ms.' }) }, { required: ['for'] }),
   normalise: (d) => ({ type: 'sleep', forMs: d.for as number }),
+  run: (s, ctx) => ctx.sleep(s.forMs),
 });

@@ -17,4 +17,5 @@ export const thawStep = defineStep<ThawStep>({
     const service = ctx.service(d);
     return service && { type: 'thaw', service: service.name };
   },
+  run: async (s, ctx) => ctx.service(s.service).thaw(),
 });

@@ -17,4 +17,5 @@ export const waitStep = defineStep<WaitStep>({
     const until = ctx.condition(d.until, 'until');
     return until && { type: 'wait', until };
   },
+  run: (s, ctx) => ctx.waitFor(s.until),
 });

@@ -1,0 +1,48 @@
+/**
+ * Where plug is missing: a scenario with plug steps runs inside the kernel
+ * lab (a throwaway VM whose kernel has sch_plug). The same qplug command runs
+ * in the VM with the same flags; its stdout, stderr and exit code are ours.
+ */
+import { fileURLToPath } from 'node:url';
+import type { VariantPlan } from '../planTypes.js';
+
+/** Set inside the VM so the inner qplug runs the scenario itself. */
+export const IN_LAB_ENV = 'QPLUG_SCENARIO_IN_LAB';
+const PLUG_STEPS: ReadonlySet<string> = new Set(['plug', 'release', 'release_one', 'pulse']);
+const QPLUG_BIN = fileURLToPath(new URL('../../../bin/qplug.js', import.meta.url));
+
+export function insideLab(): boolean {
+  return process.env[IN_LAB_ENV] === '1';
+}
+
+export function usesPlug(variants: readonly VariantPlan[]): boolean {
+  return variants.some((v) => v.timeline.some((s) => PLUG_STEPS.has(s.type)));
+}
+
+/** Why this scenario must run in the lab, or null when it runs here. */
+export async function labReason(variants: readonly VariantPlan[], vm: boolean): Promise<string | null> {
+  if (insideLab()) return null;
+  if (vm) return '--vm';
+  if (!usesPlug(variants)) return null;
+  const { probeSchPlug } = await import('../../plug/schPlugProbe.js');
+  const probe = await probeSchPlug();
+  return probe.available === true ? null : `this kernel cannot plug (${probe.detail})`;
+}
+
+/** Generous: the VM is ~50x slower than this machine, and nothing here is timed. */
+export function labTimeoutMs(variants: readonly VariantPlan[], repeat: number | undefined): number {
+  const runs = variants.reduce((n, v) => n + (repeat ?? v.repeat), 0);
+  const longest = Math.max(0, ...variants.map((v) => v.durationMs));
+  return 120_000 + runs * (longest * 2 + 90_000);
+}
+
+/** Run `qplug scenario <file> <forward...>` in the lab; resolves with its exit code (124 on timeout). */
+export async function runScenarioInLab(file: string, forward: readonly string[], timeoutMs: number): Promise<{ exitCode: number; timedOut: boolean; seconds: number }> {
+  const { runInLab } = await import('../../lab/index.js');
+  const result = await runInLab({
+    argv: [process.execPath, QPLUG_BIN, 'scenario', file, ...forward],
+    env: { ...process.env, [IN_LAB_ENV]: '1' },
+    timeoutMs,
+  });
+  return { exitCode: result.exitCode, timedOut: result.timedOut, seconds: result.seconds };
+}

@@ -1,0 +1,176 @@
+/**
+ * One service of a run: a process started inside its host's namespace
+ * (`ip netns exec NS ...`, which execs, so the PID is the service's own), in
+ * its own process group. Built-in echo/http services are services/server.js;
+ * `command` services run their argv. Proxy services are refused before a run
+ * starts (see runner.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ReloadMethod, ServicePlan } from '../planTypes.js';
+import { deferred, onLines, runCommand, signalGroup, signalPid, waitExit, type Deferred } from '../run/proc.js';
+import { waitReady } from './ready.js';
+import type { BuiltinSpec } from './server.js';
+
+const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
+/** Output lines kept for `output:` conditions that start waiting late. */
+const KEEP_LINES = 1000;
+
+export type ServiceState = 'starting' | 'ready' | 'exited' | 'reloaded' | 'stopped' | 'frozen' | 'thawed';
+
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private readonly lines: string[] = [];
+  private readonly watchers = new Set<(line: string) => void>();
+  private exitedFlag = false;
+  private stopping = false;
+  private listening: Deferred<void> | undefined;
+  frozen = false;
+  /** Passed its readiness check and has not exited or been stopped since. */
+  ready = false;
+
+  constructor(
+    readonly plan: ServicePlan,
+    readonly netns: string,
+    private readonly onState: (state: ServiceState, pid: number | null, detail: string | null) => void,
+  ) {}
+
+  get name(): string { return this.plan.name; }
+  get pid(): number | null { return this.child?.pid ?? null; }
+  get exited(): boolean { return this.exitedFlag; }
+
+  private argv(): { argv: string[]; env: NodeJS.ProcessEnv; cwd: string | undefined; stdin: 'pipe' | 'ignore' } {
+    const p = this.plan;
+    if (p.type === 'echo' || p.type === 'http') {
+      const spec: BuiltinSpec = p.type === 'echo'
+        ? { kind: 'echo', address: p.address, port: p.port }
+        : { kind: 'http', address: p.address, port: p.port, responseDelayMs: p.responseDelayMs, keepaliveTimeoutMs: p.keepaliveTimeoutMs, responseBytes: p.responseBytes };
+      // stdin is a pipe so the server exits when the runner dies.
+      return { argv: [process.execPath, SERVER, JSON.stringify(spec)], env: process.env, cwd: undefined, stdin: 'pipe' };
+    }
+    if (p.type === 'command') return { argv: [...p.command.argv], env: { ...process.env, ...p.env }, cwd: p.cwd ?? undefined, stdin: 'ignore' };
+    throw new Error(`service '${p.name}': ${p.type} services cannot be run`);
+  }
+
+  /** Start, then wait for readiness (bounded by the ready check's timeout). */
+  async start(signal: AbortSignal): Promise<void> {
+    const { argv, env, cwd, stdin } = this.argv();
+    this.exitedFlag = false;
+    this.stopping = false;
+    this.ready = false;
+    this.listening = deferred<void>();
+    const child = spawn('ip', ['netns', 'exec', this.netns, ...argv], { stdio: [stdin, 'pipe', 'pipe'], env, cwd, detached: true });
+    this.child = child;
+    child.stdin?.on('error', () => undefined);
+    const exited = deferred<void>();
+    child.on('error', (e) => exited.reject(e));
+    child.on('exit', (code, sig) => {
+      this.exitedFlag = true;
+      this.ready = false;
+      const detail = sig ?? `exit ${code}`;
+      if (!this.stopping) this.onState('exited', child.pid ?? null, detail);
+      exited.reject(new Error(`service '${this.name}' exited before it was ready (${detail})${this.lastLines()}`));
+    });
+    const line = (text: string) => {
+      if (text.startsWith('{"t":"listening"')) this.listening?.resolve();
+      this.lines.push(text);
+      if (this.lines.length > KEEP_LINES) this.lines.shift();
+      for (const w of this.watchers) w(text);
+    };
+    onLines(child.stdout, line);
+    onLines(child.stderr, line);
+    this.onState('starting', child.pid ?? null, null);
+    const ready = this.plan.type === 'echo' || this.plan.type === 'http' ? this.builtinReady(signal) : waitReady(this, this.plan.ready, signal);
+    // Whichever loses the race must not surface later as an unhandled rejection.
+    ready.catch(() => undefined);
+    await Promise.race([ready, exited.promise]);
+    this.ready = true;
+    this.onState('ready', child.pid ?? null, null);
+  }
+
+  /** A built-in says when it listens; a ready check of its own runs after that. */
+  private async builtinReady(signal: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.plan.ready.timeoutMs + 20_000);
+    const both = AbortSignal.any([signal, timeout]);
+    const aborted = new Promise<never>((_, reject) => both.addEventListener('abort', () => reject(signal.aborted ? signal.reason : new Error(`service '${this.name}' did not listen within ${this.plan.ready.timeoutMs} ms${this.lastLines()}`)), { once: true }));
+    aborted.catch(() => undefined);
+    await Promise.race([this.listening?.promise, aborted]);
+    const p = this.plan;
+    const isDefault = p.ready.kind === 'tcp' && (p.type === 'echo' || p.type === 'http') && p.ready.port === p.port;
+    if (!isDefault) await waitReady(this, p.ready, signal);
+  }
+
+  private lastLines(): string {
+    const tail = this.lines.slice(-3).join(' | ');
+    return tail ? `: ${tail.slice(0, 300)}` : '';
+  }
+
+  /** For `output:` checks and conditions: lines already seen count too. */
+  waitForOutput(pattern: RegExp, signal: AbortSignal): Promise<void> {
+    if (this.lines.some((l) => pattern.test(l))) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const watch = (l: string) => { if (pattern.test(l)) { cleanup(); resolve(); } };
+      const onAbort = () => { cleanup(); reject(signal.reason as Error); };
+      const cleanup = () => { this.watchers.delete(watch); signal.removeEventListener('abort', onAbort); };
+      this.watchers.add(watch);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  sendSignal(sig: string): void {
+    if (this.exitedFlag || !signalPid(this.child?.pid, sig as NodeJS.Signals)) throw new Error(`service '${this.name}' is not running: cannot send ${sig}`);
+  }
+
+  freeze(): void {
+    if (this.exitedFlag || !signalGroup(this.child?.pid, 'SIGSTOP')) throw new Error(`service '${this.name}' is not running: cannot freeze it`);
+    this.frozen = true;
+    this.onState('frozen', this.pid, null);
+  }
+
+  thaw(): void {
+    signalGroup(this.child?.pid, 'SIGCONT');
+    if (this.frozen) this.onState('thawed', this.pid, null);
+    this.frozen = false;
+  }
+
+  async reload(method: ReloadMethod, signal: AbortSignal): Promise<void> {
+    switch (method.kind) {
+      case 'signal':
+        this.sendSignal(method.signal);
+        break;
+      case 'exec': {
+        const env = this.plan.type === 'command' ? { ...process.env, ...this.plan.env } : process.env;
+        const r = await runCommand(['ip', 'netns', 'exec', this.netns, ...method.command.argv], { env, timeoutMs: 60_000, signal });
+        if (r.code !== 0) throw new Error(`reload of '${this.name}' (\`${method.command.argv.join(' ')}\`) failed: ${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`} ${r.stderr.trim().split('\n')[0] ?? ''}`.trim());
+        break;
+      }
+      case 'restart':
+        await this.stop();
+        await this.start(signal);
+        break;
+      case 'proxy':
+        throw new Error(`service '${this.name}': proxy reloads are not supported by the runner yet`);
+    }
+    this.onState('reloaded', this.pid, method.kind);
+  }
+
+  /** Stop signal, a grace period, then SIGKILL to the whole group. Never throws. */
+  async stop(graceMs = 3000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.stopping = true;
+    this.ready = false;
+    signalGroup(child.pid, 'SIGCONT');
+    this.frozen = false;
+    if (!this.exitedFlag) {
+      const stopSignal = (this.plan.type === 'command' ? this.plan.stopSignal : 'SIGTERM') as NodeJS.Signals;
+      signalPid(child.pid, stopSignal);
+      child.stdin?.end();
+      if (!(await waitExit(child, graceMs))) signalGroup(child.pid, 'SIGKILL');
+      await waitExit(child, 5000);
+    }
+    // Whatever it forked, in its group, goes too.
+    signalGroup(child.pid, 'SIGKILL');
+    this.onState('stopped', child.pid ?? null, null);
+  }
+}
