@@ -58,10 +58,17 @@ export function exited(child: ChildProcess, timeoutMs = 60_000): Promise<{ code:
   });
 }
 
-/** Our namespaces (qps-...) now present. */
-export function ourNamespaces(): string[] {
+function scenarioNamespaces(): string[] {
   const out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
   return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('qps-'));
+}
+
+/** Scenario namespaces that were there before this test file started: not ours to judge. */
+const foreign = new Set(canRun ? scenarioNamespaces() : []);
+
+/** Our namespaces (qps-...) now present. */
+export function ourNamespaces(): string[] {
+  return scenarioNamespaces().filter((n) => !foreign.has(n));
 }
 
 export async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {

@@ -170,11 +170,4 @@ services:
     expect(b.stdout).toMatch(/error: services: service 'app' exited before it was ready/);
     expect(ourNamespaces()).toEqual([]);
   });
-
-  it('a proxy service is refused before anything is created: exit 2, E_SCENARIO naming the service', () => {
-    const r = qplug(['scenario', join(root, 'test', 'unit', 'fixtures', 'scenarios', 'proxy.yaml')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/services\.proxy: proxy services cannot be run by the scenario runner yet.*\[E_SCENARIO\]/);
-    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
-  });
 });

@@ -72,15 +72,12 @@ function forwardedFlags(argv: RunArgs): string[] {
 /** Run a scenario: here, or in the lab when this kernel cannot plug (or --vm). Returns the exit code. */
 async function runScenarioCommand(argv: RunArgs): Promise<number> {
   const { loadScenario, resolveScenarioPath } = await import('../../scenarios/load.js');
-  const { runScenario, selectVariants, unsupported } = await import('../../scenarios/run/runner.js');
+  const { runScenario, selectVariants } = await import('../../scenarios/run/runner.js');
   const { labReason, labTimeoutMs, runScenarioInLab } = await import('../../scenarios/run/lab.js');
   const { formatSummary, progressLine, summaryJson } = await import('../../scenarios/run/report.js');
-  const { ConfigError } = await import('../../errors.js');
   try {
     const plan = await loadScenario(argv.file);
     const variants = selectVariants(plan, argv.variant);
-    const problems = unsupported(plan, variants);
-    if (problems.length > 0) throw new ConfigError('E_SCENARIO', problems);
     const reason = await labReason(variants, argv.vm);
     if (reason !== null) {
       const file = plan.file ?? resolveScenarioPath(argv.file) ?? argv.file;

@@ -17,6 +17,18 @@ export interface Attempt {
   readonly latencyMs: number;
 }
 
+/** A proxy reload a step did: the master's PID, the old and the new worker's, how long it took. */
+export interface ReloadRecord {
+  readonly service: string;
+  readonly strategy: string;
+  readonly pid: number | null;
+  readonly oldPid: number;
+  readonly newPid: number;
+  readonly ms: number;
+  /** When the reload finished, ms after t0. */
+  readonly atMs: number;
+}
+
 export type RunPhase = 'cleanup' | 'topology' | 'services' | 'load' | 'timeline' | 'teardown';
 
 /** Everything the runner emits, discriminated by `type`. `atMs` is ms after the run's t0 (load start), or null before it. */
@@ -31,6 +43,7 @@ export type ScenarioEvent =
   | { type: 'step-end'; variant: string; run: number; index: number; step: string; atMs: number; error: string | null }
   | { type: 'plug'; variant: string; run: number; host: string; dev: string; state: 'buffering' | 'pass-through' | 'release-one' | 'detached'; match: string | null; atMs: number }
   | { type: 'mark'; variant: string; run: number; name: string; atMs: number }
+  | ({ type: 'reload'; variant: string; run: number } & ReloadRecord)
   | { type: 'attempts'; variant: string; run: number; attempts: readonly Attempt[] }
   | { type: 'counters'; variant: string; run: number; atMs: number; counters: Readonly<Record<string, Counters>> }
   | { type: 'warning'; variant: string | null; run: number | null; message: string }
@@ -75,6 +88,8 @@ export interface RunResult {
   /** The error came from the environment (setup, kernel, permissions), not from the scenario's own checks. */
   readonly environmentError: boolean;
   readonly marks: readonly { readonly name: string; readonly atMs: number }[];
+  /** Proxy reloads, in order. */
+  readonly reloads: readonly ReloadRecord[];
   readonly warnings: readonly string[];
 }
 

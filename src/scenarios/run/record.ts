@@ -7,7 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { proxyDirPrefix } from '../services/proxy.js';
 import { runCommand, signalPid } from './proc.js';
 
 /** Every namespace a scenario run makes starts with this. */
@@ -89,13 +91,16 @@ function ownerAlive(r: RunRecord): boolean {
 }
 
 /**
- * Kill what is left inside our namespaces, then delete them. Only names that
- * start with qps- are touched, and only processes inside those namespaces.
+ * Kill what is left inside our namespaces, then delete them, and the folders
+ * of their proxy services (config, API socket). Only names that start with
+ * qps- are touched, and only processes inside those namespaces.
  */
 export async function deleteNamespaces(names: readonly string[]): Promise<string[]> {
   const deleted: string[] = [];
   for (const ns of names) {
-    if (!ns.startsWith(NETNS_PREFIX) || !existsSync(`/run/netns/${ns}`)) continue;
+    if (!ns.startsWith(NETNS_PREFIX)) continue;
+    removeProxyDirs(ns);
+    if (!existsSync(`/run/netns/${ns}`)) continue;
     const pids = await runCommand(['ip', 'netns', 'pids', ns], { timeoutMs: 30_000 }).catch(() => undefined);
     for (const pid of (pids?.stdout ?? '').split(/\s+/).filter(Boolean).map(Number)) {
       if (Number.isInteger(pid) && pid > 1 && pid !== process.pid) {
@@ -106,6 +111,17 @@ export async function deleteNamespaces(names: readonly string[]): Promise<string
     if (r?.code === 0) deleted.push(ns);
   }
   return deleted;
+}
+
+function removeProxyDirs(ns: string): void {
+  const prefix = proxyDirPrefix(ns);
+  let names: string[] = [];
+  try {
+    names = readdirSync(tmpdir()).filter((n) => n.startsWith(prefix));
+  } catch {
+    return;
+  }
+  for (const name of names) rmSync(join(tmpdir(), name), { recursive: true, force: true });
 }
 
 /** Remove what runs whose owner died left behind; returns what was removed, per run. */

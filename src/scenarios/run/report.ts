@@ -95,6 +95,7 @@ export function summaryJson(s: ScenarioSummary): Record<string, unknown> {
         expectations: r.expectations,
         error: r.error,
         marks: r.marks,
+        reloads: r.reloads.map((x) => ({ service: x.service, strategy: x.strategy, pid: x.pid, old_pid: x.oldPid, new_pid: x.newPid, ms: x.ms, at_ms: x.atMs })),
         warnings: r.warnings,
       })),
     })),

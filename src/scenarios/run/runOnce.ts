@@ -9,7 +9,7 @@ import { LoadProcess } from '../load/LoadProcess.js';
 import type { LoadPlan, VariantPlan } from '../planTypes.js';
 import { ServiceProcess } from '../services/ServiceProcess.js';
 import type { StepPlan } from '../steps/index.js';
-import type { Attempt, RunPhase, RunResult, ScenarioEvent } from './events.js';
+import type { Attempt, ReloadRecord, RunPhase, RunResult, ScenarioEvent } from './events.js';
 import { Metrics } from './metrics.js';
 import { RunPlugs } from './plugs.js';
 import { abortableSleep, runCommand } from './proc.js';
@@ -47,6 +47,7 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
   const services = new Map<string, ServiceProcess>();
   const loads: LoadProcess[] = [];
   const marks: { name: string; atMs: number }[] = [];
+  const reloads: ReloadRecord[] = [];
   const warnings: string[] = [];
   let t0: number | null = null;
   const atMs = () => (t0 === null ? 0 : Date.now() - t0);
@@ -93,7 +94,12 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
     setPhase('services');
     for (const s of plan.services) {
       signal.throwIfAborted();
-      const sp = new ServiceProcess(s, netnsOf(s.host), (state, pid, detail) => o.emit({ type: 'service', ...base, service: s.name, state, pid, detail }));
+      const onReload = (r: Omit<ReloadRecord, 'service' | 'atMs'>) => {
+        const record: ReloadRecord = { service: s.name, ...r, atMs: atMs() };
+        reloads.push(record);
+        o.emit({ type: 'reload', ...base, ...record });
+      };
+      const sp = new ServiceProcess(s, netnsOf(s.host), (state, pid, detail) => o.emit({ type: 'service', ...base, service: s.name, state, pid, detail }), onReload);
       services.set(s.name, sp);
       await sp.start(signal);
     }
@@ -169,6 +175,7 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
     error,
     environmentError,
     marks,
+    reloads,
     warnings,
   };
 }

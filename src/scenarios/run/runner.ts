@@ -72,18 +72,6 @@ export function selectVariants(plan: ScenarioPlan, names: readonly string[] | un
   return plan.variants.filter((v) => names.includes(v.variant));
 }
 
-/** What the runner cannot do, found before anything is created. */
-export function unsupported(plan: ScenarioPlan, variants: readonly VariantPlan[]): string[] {
-  const where = plan.file ?? '<scenario>';
-  const problems = new Set<string>();
-  for (const v of variants) {
-    for (const s of v.services) {
-      if (s.type === 'proxy') problems.add(`${where}: services.${s.name}: proxy services cannot be run by the scenario runner yet (the proxy's reload API is not there); validate works, running does not`);
-    }
-  }
-  return [...problems];
-}
-
 function summarise(variant: VariantPlan, seed: number, results: RunResult[], firstMs: number | null): VariantSummary {
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, results.reduce((n, r) => n + r.outcomes[o], 0)])) as VariantSummary['outcomes'];
   const reproduced = results.filter((r) => r.reproduced).length;
@@ -114,8 +102,6 @@ function summarise(variant: VariantPlan, seed: number, results: RunResult[], fir
 export async function runScenario(scenario: ScenarioPlan | string, options: RunScenarioOptions = {}): Promise<ScenarioSummary> {
   const plan = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
   const variants = selectVariants(plan, options.variants);
-  const problems = unsupported(plan, variants);
-  if (problems.length > 0) throw new ConfigError('E_SCENARIO', problems);
   if (options.repeat !== undefined && (!Number.isInteger(options.repeat) || options.repeat < 1)) throw new ConfigError('E_SCENARIO', [`--repeat ${options.repeat}: expected a whole number from 1`]);
   assertPrivileges();
   const emit = (event: ScenarioEvent) => {

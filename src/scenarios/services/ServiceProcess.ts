@@ -2,13 +2,14 @@
  * One service of a run: a process started inside its host's namespace
  * (`ip netns exec NS ...`, which execs, so the PID is the service's own), in
  * its own process group. Built-in echo/http services are services/server.js;
- * `command` services run their argv. Proxy services are refused before a run
- * starts (see runner.ts).
+ * `command` services run their argv; proxy services run `qplug proxy` (see
+ * proxy.ts), ready at its ready line, reloaded through its runtime API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ReloadMethod, ServicePlan } from '../planTypes.js';
 import { deferred, onLines, runCommand, signalGroup, signalPid, waitExit, type Deferred } from '../run/proc.js';
+import { parseReadyLine, proxyArgv, reloadProxy, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReloaded } from './proxy.js';
 import { waitReady } from './ready.js';
 import type { BuiltinSpec } from './server.js';
 
@@ -17,6 +18,10 @@ const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const KEEP_LINES = 1000;
 
 export type ServiceState = 'starting' | 'ready' | 'exited' | 'reloaded' | 'stopped' | 'frozen' | 'thawed';
+/** A proxy reload done: `pid` is the master's, old/new the workers'. */
+export type ReloadListener = (reload: ProxyReloaded & { pid: number | null }) => void;
+/** On SIGTERM the proxy lets connections finish for its grace (default 5 s): wait a little longer before SIGKILL. */
+const PROXY_STOP_GRACE_MS = 8000;
 
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -25,6 +30,9 @@ export class ServiceProcess {
   private exitedFlag = false;
   private stopping = false;
   private listening: Deferred<void> | undefined;
+  private proxyFiles: ProxyFiles | undefined;
+  /** The proxy's current worker (from its ready line, then each reload). */
+  workerPid: number | null = null;
   frozen = false;
   /** Passed its readiness check and has not exited or been stopped since. */
   ready = false;
@@ -33,6 +41,7 @@ export class ServiceProcess {
     readonly plan: ServicePlan,
     readonly netns: string,
     private readonly onState: (state: ServiceState, pid: number | null, detail: string | null) => void,
+    private readonly onReload: ReloadListener = () => undefined,
   ) {}
 
   get name(): string { return this.plan.name; }
@@ -49,7 +58,9 @@ export class ServiceProcess {
       return { argv: [process.execPath, SERVER, JSON.stringify(spec)], env: process.env, cwd: undefined, stdin: 'pipe' };
     }
     if (p.type === 'command') return { argv: [...p.command.argv], env: { ...process.env, ...p.env }, cwd: p.cwd ?? undefined, stdin: 'ignore' };
-    throw new Error(`service '${p.name}': ${p.type} services cannot be run`);
+    removeProxyFiles(this.proxyFiles);
+    this.proxyFiles = writeProxyFiles(p, this.netns);
+    return { argv: proxyArgv(this.proxyFiles), env: process.env, cwd: undefined, stdin: 'ignore' };
   }
 
   /** Start, then wait for readiness (bounded by the ready check's timeout). */
@@ -73,6 +84,11 @@ export class ServiceProcess {
     });
     const line = (text: string) => {
       if (text.startsWith('{"t":"listening"')) this.listening?.resolve();
+      const proxyReady = this.plan.type === 'proxy' ? parseReadyLine(text) : null;
+      if (proxyReady) {
+        this.workerPid = proxyReady.workerPid;
+        this.listening?.resolve();
+      }
       this.lines.push(text);
       if (this.lines.length > KEEP_LINES) this.lines.shift();
       for (const w of this.watchers) w(text);
@@ -80,7 +96,7 @@ export class ServiceProcess {
     onLines(child.stdout, line);
     onLines(child.stderr, line);
     this.onState('starting', child.pid ?? null, null);
-    const ready = this.plan.type === 'echo' || this.plan.type === 'http' ? this.builtinReady(signal) : waitReady(this, this.plan.ready, signal);
+    const ready = this.plan.type === 'command' ? waitReady(this, this.plan.ready, signal) : this.builtinReady(signal);
     // Whichever loses the race must not surface later as an unhandled rejection.
     ready.catch(() => undefined);
     await Promise.race([ready, exited.promise]);
@@ -88,13 +104,15 @@ export class ServiceProcess {
     this.onState('ready', child.pid ?? null, null);
   }
 
-  /** A built-in says when it listens; a ready check of its own runs after that. */
+  /** A built-in says when it listens, the proxy prints its ready line; the ready check runs after that. */
   private async builtinReady(signal: AbortSignal): Promise<void> {
     const timeout = AbortSignal.timeout(this.plan.ready.timeoutMs + 20_000);
     const both = AbortSignal.any([signal, timeout]);
     const aborted = new Promise<never>((_, reject) => both.addEventListener('abort', () => reject(signal.aborted ? signal.reason : new Error(`service '${this.name}' did not listen within ${this.plan.ready.timeoutMs} ms${this.lastLines()}`)), { once: true }));
     aborted.catch(() => undefined);
     await Promise.race([this.listening?.promise, aborted]);
+    // Reload steps need the runtime API: the proxy prints its socket just after the ready line.
+    if (this.plan.type === 'proxy') await Promise.race([this.waitForOutput(/^\{"event":"api"/, both), aborted]);
     const p = this.plan;
     const isDefault = p.ready.kind === 'tcp' && (p.type === 'echo' || p.type === 'http') && p.ready.port === p.port;
     if (!isDefault) await waitReady(this, p.ready, signal);
@@ -148,16 +166,31 @@ export class ServiceProcess {
         await this.stop();
         await this.start(signal);
         break;
-      case 'proxy':
-        throw new Error(`service '${this.name}': proxy reloads are not supported by the runner yet`);
+      case 'proxy': {
+        if (this.exitedFlag || !this.proxyFiles) throw new Error(`service '${this.name}' is not running: cannot reload it`);
+        const reloaded = await reloadProxy(this.name, this.proxyFiles.socket, method.strategy, signal);
+        this.workerPid = reloaded.newPid;
+        this.onReload({ ...reloaded, pid: this.pid });
+        this.onState('reloaded', this.pid, `${method.strategy}: worker ${reloaded.oldPid} -> ${reloaded.newPid} in ${reloaded.ms}ms`);
+        return;
+      }
     }
     this.onState('reloaded', this.pid, method.kind);
   }
 
   /** Stop signal, a grace period, then SIGKILL to the whole group. Never throws. */
-  async stop(graceMs = 3000): Promise<void> {
+  async stop(graceMs = this.plan.type === 'proxy' ? PROXY_STOP_GRACE_MS : 3000): Promise<void> {
     const child = this.child;
     if (!child) return;
+    try {
+      await this.stopProcess(child, graceMs);
+    } finally {
+      removeProxyFiles(this.proxyFiles);
+      this.proxyFiles = undefined;
+    }
+  }
+
+  private async stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
     this.stopping = true;
     this.ready = false;
     signalGroup(child.pid, 'SIGCONT');
