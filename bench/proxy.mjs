@@ -6,12 +6,11 @@
 // pinned to CPU 0). Medians of --runs; ratios against HAProxy with targets.
 // See BENCHMARKS.md for what each number means and the caveats.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ProcessGroup, cpuSeconds, freePort, waitListening } from './lib/procs.mjs';
+import { benchSession, cpuSeconds, freePort, waitListening } from './lib/procs.mjs';
 import { METRICS, VARIANT_LABELS, markdownReport, medians, ratios, rewriteBenchmarks, textReport } from './lib/report.mjs';
 import { buildTcpload, ensureTools, machineFacts } from './lib/setup.mjs';
 import { UsageError, intOption, selectVariants } from './lib/tables.mjs';
@@ -133,24 +132,7 @@ async function main() {
     }
   }
 
-  const group = new ProcessGroup();
-  const tmp = mkdtempSync(join(tmpdir(), 'qplug-bench-proxy-'));
-  // Run a private copy, so a cache cleaned mid-run cannot pull the binary away.
-  const tcpload = join(tmp, 'tcpload');
-  copyFileSync(tcploadCached, tcpload);
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await group.stopAll();
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  const onSignal = (sig) => {
-    log(`${sig}: stopping every process the bench started`);
-    cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { group, tmp, tcpload, cleanup } = benchSession({ prefix: 'qplug-bench-proxy-', tcploadCached, log });
 
   const stepTimeout = (seconds + 30) * 1000;
   // Upper bound on the whole bench, so a forgotten server never outlives it.

@@ -10,12 +10,11 @@
 // creates (ip netns add), where it may set tcp_migrate_req without touching the
 // host; the namespace is deleted at the end, also on failure or Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ProcessGroup, sleep } from './lib/procs.mjs';
+import { benchSession, sleep } from './lib/procs.mjs';
 import { RELOAD_VARIANTS, markdownReport, rewriteReloadSection, textReport, verdicts } from './lib/reloadReport.mjs';
 import { buildTcpload, ensureTools, machineFacts } from './lib/setup.mjs';
 import { intOption, selectVariants } from './lib/tables.mjs';
@@ -184,24 +183,14 @@ async function main() {
   const h = spawnSync(process.execPath, [qplugBin, 'proxy', 'reload', '--help'], { encoding: 'utf8', timeout: 30_000 });
   if (h.status !== 0) throw new Error(`\`qplug proxy reload --help\` exited ${h.status}: run \`npm run build\`\n${(h.stderr ?? '').trim()}`);
 
-  const group = new ProcessGroup();
-  const tmp = mkdtempSync(join(tmpdir(), 'qplug-bench-reload-'));
-  const tcpload = join(tmp, 'tcpload');
-  copyFileSync(tcploadCached, tcpload);
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await group.stopAll();
-    rmSync(tmp, { recursive: true, force: true });
-    if (inNetns && existsSync(MIGRATE_SYSCTL)) writeFileSync(MIGRATE_SYSCTL, '0');
-  };
-  const onSignal = (sig) => {
-    log(`${sig}: stopping every process the bench started`);
-    cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { group, tmp, tcpload, cleanup } = benchSession({
+    prefix: 'qplug-bench-reload-',
+    tcploadCached,
+    log,
+    onCleanup: () => {
+      if (inNetns && existsSync(MIGRATE_SYSCTL)) writeFileSync(MIGRATE_SYSCTL, '0');
+    },
+  });
 
   const reloadTimeoutMs = 30_000;
   const perRunMs = opts.reloads * (opts.gapMs + reloadTimeoutMs) + 60_000;

@@ -1,7 +1,9 @@
 // Processes the proxy bench starts: every one tracked by PID, every wait
 // bounded, and all of them stopped in one place (no pkill/killall).
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 const OUTPUT_KEEP = 64 * 1024;
@@ -205,3 +207,30 @@ export function cpuSeconds(pid) {
 }
 
 export { sleep };
+
+/**
+ * What every bench run holds: a process group, a temp dir with a private
+ * copy of tcpload (a cache cleaned mid-run cannot pull it away), and one
+ * cleanup that runs at the end or on SIGINT/SIGTERM (then exits 130/143).
+ */
+export function benchSession({ prefix, tcploadCached, log, onCleanup = () => undefined }) {
+  const group = new ProcessGroup();
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const tcpload = join(tmp, 'tcpload');
+  copyFileSync(tcploadCached, tcpload);
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await group.stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+    onCleanup();
+  };
+  const onSignal = (sig) => {
+    log(`${sig}: stopping every process the bench started`);
+    cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { group, tmp, tcpload, cleanup };
+}

@@ -16,6 +16,7 @@ import { proxyTarget } from '../../src/proxy/api/target.js';
 import { proxyConfigFromOptions } from '../../src/proxy/configFromOptions.js';
 import { Proxy, nativeEngineFactory } from '../../src/proxy/Proxy.js';
 import { Cleanup, answers, namedServer, socketDir } from './proxy-api-fixtures.js';
+import { seededRandom } from '../../src/scenarios/load/random.js';
 
 const SEED = 0x5eed2026;
 const LINES = 10_000;
@@ -23,17 +24,7 @@ const dir = socketDir('qplug-api-fuzz-');
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/** mulberry32: small, seeded, good enough to pick words. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const WORDS = [
   ...new Set(API_COMMANDS.flatMap((row) => row.usage.split(' '))),
