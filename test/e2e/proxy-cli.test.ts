@@ -3,7 +3,7 @@
  * Node echo server on 127.0.0.1:0. Needs `npm run build:ts`; the parts that
  * move bytes need the native engine (`npm run build:native`).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -45,7 +45,7 @@ function track(socket: Socket): Socket {
   socket.on('close', () => sockets.delete(socket));
   return socket.on('error', () => undefined);
 }
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('qplug proxy check and errors (no engine needed)', () => {
   it('check: a valid file exits 0 and prints the normalised config; --json parses', () => {

@@ -3,6 +3,7 @@
  * servers on 127.0.0.1:0, a client that reads which server answered, a
  * private socket directory, and cleanup of everything they open.
  */
+import { afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,10 +31,10 @@ export class Cleanup {
   }
 }
 
-/** A directory for sockets, removed at process exit. */
+/** A directory for sockets, removed after the test file (call it at the top level of a test file). */
 export function socketDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
