@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeAvailable, loadNative } from '../../src/native/loadNative.js';
+import { roundTrip as roundTripWithin } from '../helpers/net.js';
+
+const roundTrip = (port: number, payload: Buffer) => roundTripWithin(port, payload, 10_000);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'qplug.js');
@@ -103,16 +106,6 @@ async function echoServer(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error('no echo within 10 s'))), 10_000);
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', (e) => (clearTimeout(timer), reject(e)));
-    socket.on('close', () => (clearTimeout(timer), resolve(Buffer.concat(chunks))));
-  });
-}
 
 /** Start `qplug proxy ...`; resolves with the child and its first stdout line (the ready line). */
 function startProxy(args: string[]) {

@@ -3,10 +3,11 @@
  * (The same Proxy over the fake engine: test/unit/proxy-health-proxy.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { Proxy, nativeEngineFactory } from '../../src/proxy/Proxy.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { proxyConfigFromOptions } from '../../src/proxy/configFromOptions.js';
+import { roundTrip, until } from '../helpers/net.js';
 
 const running: Proxy[] = [];
 const servers: Server[] = [];
@@ -15,13 +16,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function echoServer(): Promise<number> {
   const server = createServer((socket) => socket.on('error', () => undefined).pipe(socket));
@@ -30,16 +24,6 @@ async function echoServer(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error('no echo within 5 s'))), 5000);
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', (e) => (clearTimeout(timer), reject(e)));
-    socket.on('close', () => (clearTimeout(timer), resolve(Buffer.concat(chunks))));
-  });
-}
 
 describe('Proxy over the native engine', () => {
   for (const splice of [false, true]) {

@@ -11,6 +11,7 @@ import { proxyConfigFromOptions } from '../../src/proxy/configFromOptions.js';
 import type { HealthTransition, Probe } from '../../src/proxy/health.js';
 import { ProxyError } from '../../src/errors.js';
 import { fakeEngines } from './proxy-fake-engine.js';
+import { until } from '../helpers/net.js';
 
 
 const CONFIG = `
@@ -38,13 +39,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('Proxy over the fake engine', () => {
   const downS1: Probe = async (_h, port) => (port === 9001 ? { ok: false, error: 'connect ECONNREFUSED' } : { ok: true });
