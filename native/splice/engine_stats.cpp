@@ -11,6 +11,15 @@ Napi::Number Num(Napi::Env env, uint64_t value) {
     return Napi::Number::New(env, static_cast<double>(value));
 }
 
+/** A JS array of `convert(env, *item)` for each owned pointer in `items`. */
+template <typename Items, typename Convert>
+Napi::Array ListToJs(Napi::Env env, const Items &items, Convert convert) {
+    Napi::Array list = Napi::Array::New(env, items.size());
+    for (size_t i = 0; i < items.size(); ++i)
+        list.Set(static_cast<uint32_t>(i), convert(env, *items[i]));
+    return list;
+}
+
 Napi::Object ServerToJs(Napi::Env env, const Server &server) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("name", server.spec.name);
@@ -44,11 +53,7 @@ Napi::Object BackendToJs(Napi::Env env, const Backend &backend) {
     queue.Set("total", Num(env, Read(backend.queueTotal)));
     queue.Set("timeouts", Num(env, Read(backend.queueTimeouts)));
     out.Set("queue", queue);
-    const auto &servers = backend.Servers();
-    Napi::Array list = Napi::Array::New(env, servers.size());
-    for (size_t i = 0; i < servers.size(); ++i)
-        list.Set(static_cast<uint32_t>(i), ServerToJs(env, *servers[i]));
-    out.Set("servers", list);
+    out.Set("servers", ListToJs(env, backend.Servers(), ServerToJs));
     return out;
 }
 
@@ -80,17 +85,8 @@ Napi::Object StatsToJs(Napi::Env env, Engine &engine) {
     connections.Set("total", Num(env, Read(engine.connTotal)));
     out.Set("connections", connections);
 
-    const auto &frontends = engine.Frontends();
-    Napi::Array frontendList = Napi::Array::New(env, frontends.size());
-    for (size_t i = 0; i < frontends.size(); ++i)
-        frontendList.Set(static_cast<uint32_t>(i), FrontendToJs(env, *frontends[i]));
-    out.Set("frontends", frontendList);
-
-    const auto &backends = engine.Backends();
-    Napi::Array backendList = Napi::Array::New(env, backends.size());
-    for (size_t i = 0; i < backends.size(); ++i)
-        backendList.Set(static_cast<uint32_t>(i), BackendToJs(env, *backends[i]));
-    out.Set("backends", backendList);
+    out.Set("frontends", ListToJs(env, engine.Frontends(), FrontendToJs));
+    out.Set("backends", ListToJs(env, engine.Backends(), BackendToJs));
 
     const BufferPool::Stats buffers = engine.Pool().Snapshot();
     Napi::Object pool = Napi::Object::New(env);
