@@ -12,7 +12,9 @@
  *              stops accepting. No listener is closed, nothing is reset.
  *
  * Either way the old worker then drains its connections for up to `grace` and
- * exits. A reload re-reads the config file first; a bad one leaves the old
+ * exits. The master keeps the next worker forked and loaded (a spare), so a
+ * reload does not wait for a process to start: what the old listener's queue
+ * has to survive is only the config read and the new worker's bind. A reload re-reads the config file first; a bad one leaves the old
  * worker serving. Server state (admin, weights, injected health) is carried
  * from the old worker to the new one.
  */
@@ -85,6 +87,8 @@ export class Master extends EventEmitter<MasterEvents> {
   private reloading: Promise<unknown> = Promise.resolve();
   private stopping?: Promise<ProxyStats>;
   private reloadCount = 0;
+  /** The next worker, forked and loaded ahead of the reload that will use it. */
+  private spare: Promise<WorkerHandle | null> | null = null;
 
   private constructor(config: ProxyConfig, worker: WorkerHandle, addresses: ProxyAddress[], runtimeDir: string, options: MasterOptions) {
     super();
@@ -94,6 +98,31 @@ export class Master extends EventEmitter<MasterEvents> {
     this.runtimeDir = runtimeDir;
     this.options = options;
     this.watch(worker);
+    this.prepareSpare();
+  }
+
+  /** Fork the next worker in the background; a failure here only means the reload forks its own. */
+  private prepareSpare(): void {
+    if (this.stopping) return;
+    this.spare = WorkerHandle.spawn(this.options.workerPath).catch(() => null);
+  }
+
+  /** The spare if it is loaded and alive, else a freshly forked worker; a new spare is forked either way. */
+  private async nextWorker(): Promise<WorkerHandle> {
+    const spare = this.spare ? await this.spare : null;
+    this.spare = null;
+    const next = spare?.alive ? spare : await WorkerHandle.spawn(this.options.workerPath);
+    this.prepareSpare();
+    return next;
+  }
+
+  /** Kill the spare (on stop). */
+  private async dropSpare(): Promise<void> {
+    const spare = this.spare ? await this.spare : null;
+    this.spare = null;
+    if (!spare) return;
+    spare.kill();
+    await exitedWithin(spare, 5000);
   }
 
   /** Fork the first worker and start the proxy in it; resolves once every frontend listens. */
@@ -156,7 +185,7 @@ export class Master extends EventEmitter<MasterEvents> {
         serverState: state,
         connectionEvents: this.options.connectionEvents === true,
       };
-      const next = await WorkerHandle.spawn(this.options.workerPath);
+      const next = await this.nextWorker();
       let addresses: ProxyAddress[];
       try {
         addresses = await this.startNext(strategy, old, next, request);
@@ -229,6 +258,7 @@ export class Master extends EventEmitter<MasterEvents> {
   stop(graceMs = this.graceMs()): Promise<ProxyStats> {
     this.stopping ??= (async () => {
       await this.reloading;
+      await this.dropSpare();
       const worker = this.current;
       try {
         return (await worker.call('drain', [graceMs, false], graceMs + DRAIN_SLACK_MS)) as ProxyStats;
@@ -245,6 +275,7 @@ export class Master extends EventEmitter<MasterEvents> {
   /** Kill every worker now (a second Ctrl-C). */
   kill(): void {
     this.current.kill();
+    void this.spare?.then((spare) => spare?.kill());
     rmSync(this.runtimeDir, { recursive: true, force: true });
   }
 
