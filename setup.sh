@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(cmake pkg-config g++ make libnl-3-dev libnl-route-3-dev iproute2 qemu-system-x86 busybox-static cpio kmod util-linux procps strace iperf3)
+PACKAGES=(cmake pkg-config g++ make libnl-3-dev libnl-route-3-dev iproute2 qemu-system-x86 busybox-static cpio kmod util-linux procps strace iperf3 haproxy chromium)
 LOG="$(mktemp -t qplug-setup.XXXXXX.log)"
 trap 'rm -f "$LOG"' EXIT
 
