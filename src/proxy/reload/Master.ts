@@ -5,8 +5,9 @@
  *   restart    old worker closes its listeners, then the new one binds:
  *              connections are refused in between.
  *   reuseport  the new worker binds beside the old one (SO_REUSEPORT) and
- *              serves; then the old one closes its listeners: what still sits
- *              in their accept queues is reset (the reload race).
+ *              serves; then the old one closes its listeners (the reload ends
+ *              there): what still sits in their accept queues is reset (the
+ *              reload race).
  *   handoff    the old worker passes its listening sockets to the new one
  *              (SCM_RIGHTS); the new one adopts them and serves, the old one
  *              stops accepting. No listener is closed, nothing is reset.
@@ -193,6 +194,10 @@ export class Master extends EventEmitter<MasterEvents> {
         next.kill();
         throw error;
       }
+      // reuseport: the reload is over once the old listeners are closed, not when the new
+      // worker serves: until then connections can still land in a queue that is about to
+      // be reset, and whoever waits for the reload (a SYN plug released after it) must know.
+      if (strategy === 'reuseport') await old.call('closeListeners', [], CALL_TIMEOUT_MS).catch(() => undefined);
       this.watch(next);
       this.current = next;
       this.currentAddresses = addresses;
