@@ -215,6 +215,13 @@ void Worker::Sweep() {
     for (Frontend *frontend : starved_)
         frontend->Unstarve();
     starved_.clear();
+    // EPOLLEXCLUSIVE wakes one waiter per arriving connection. When that waiter
+    // stops accepting before it accepts (the old worker of a handoff reload,
+    // pausing on the same socket), nothing wakes us for that connection until
+    // the next one arrives: an accept attempt per sweep bounds its wait to a tick.
+    for (const auto &frontend : engine_.Frontends())
+        if (frontend->Listening())
+            OnListener(*frontend);
     Connection *conn = active_;
     while (conn) {
         Connection *next = conn->next; // conn may close (and unlink) below
