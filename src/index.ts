@@ -68,3 +68,7 @@ export type {
 export { runScenario, ScenarioEvents } from './scenarios/run/runner.js';
 export type { RunScenarioOptions } from './scenarios/run/runner.js';
 export type { ScenarioEvent, ScenarioSummary, VariantSummary, RunResult, ExpectationResult, Attempt, Outcomes } from './scenarios/run/events.js';
+export { ScenarioCollector, representativeRun } from './scenarios/report/collect.js';
+export type { CollectedScenario, CollectorOptions, RunTimeline, PlugWindow, VariantRecord } from './scenarios/report/collect.js';
+export { renderReport, renderTimeline } from './scenarios/report/html.js';
+export type { ReportOptions, TimelineOptions } from './scenarios/report/html.js';

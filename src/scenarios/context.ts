@@ -5,7 +5,7 @@
  */
 import type { Checked } from './check.js';
 import { didYouMean } from '../text/didYouMean.js';
-import { parseExpression, type Expression } from './expression.js';
+import { parseExpression, resolveNames, type Expression } from './expression.js';
 import type { Located, Path } from './located.js';
 import type { Command, Condition, ReloadMethod, ServiceType } from './planTypes.js';
 
@@ -63,20 +63,17 @@ export class PlanContext {
     return undefined;
   }
 
-  /** A checked expression string with its load generator looked up. */
+  /** A checked expression string with its load generators and services looked up. */
   expression(value: unknown, path: Path): Expression | undefined {
     if (typeof value !== 'string') return undefined;
     const parsed = parseExpression(value);
     if (typeof parsed === 'string') return undefined; // the checker reported it
-    if (this.loads.size === 0) {
-      this.report(path, `'${value}' counts load, but the scenario has no load generators: add one under load:`);
+    const resolved = resolveNames(parsed, { loads: this.loads, services: new Map([...this.services].map(([name, s]) => [name, s.type])) });
+    if (typeof resolved === 'string') {
+      this.report(path, resolved);
       return undefined;
     }
-    if (parsed.load !== null && !this.loads.has(parsed.load)) {
-      this.report(path, `unknown load generator '${parsed.load}' in '${value}' (${didYouMean(parsed.load, [...this.loads], 'load generators')})`);
-      return undefined;
-    }
-    return parsed;
+    return resolved;
   }
 
   /** One expression or a list of them, all checked. */

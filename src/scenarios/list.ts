@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { resolveScenarioPath } from './load.js';
 import type { Role } from './planTypes.js';
+import { missingCommands } from './services.js';
 import { shippedFiles } from './shipped.js';
 import { validateScenario } from './validate.js';
 
@@ -42,6 +43,8 @@ export interface ShippedScenario {
   /** The first line of its description. */
   summary: string;
   variants: Array<{ name: string; role: Role }>;
+  /** The commands its `requires:` names, and those of them this machine lacks (it will not run until they are installed). */
+  requires: { commands: string[]; install: string | null; missing: string[] };
   /** Problems, when a shipped file does not validate (a packaging bug). */
   problems: string[];
 }
@@ -50,12 +53,14 @@ export function listShippedScenarios(): ShippedScenario[] {
   return shippedFiles().map((file) => {
     const result = validateScenario(readFileSync(file, 'utf8'), { file, path: file, dir: dirname(file) });
     const plan = result.plan;
-    if (!plan) return { file, name: file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), summary: '', variants: [], problems: result.problems };
+    if (!plan) return { file, name: file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), summary: '', variants: [], requires: { commands: [], install: null, missing: [] }, problems: result.problems };
+    const requires = plan.base.requires;
     return {
       file,
       name: plan.name,
       summary: plan.description.split('\n')[0]?.trim() ?? '',
       variants: plan.variants.map((v) => ({ name: v.variant, role: v.role })),
+      requires: { commands: [...requires.commands], install: requires.install, missing: missingCommands(requires) },
       problems: [],
     };
   });

@@ -7,7 +7,7 @@ import type { Checked } from './check.js';
 import { PlanContext, commandOf } from './context.js';
 import type { Located } from './located.js';
 import type { Expectation, RunPlan, StepBase, Trigger } from './planTypes.js';
-import { planLoad, planServices, type SourceInfo } from './services.js';
+import { planLoad, planRequires, planServices, type SourceInfo } from './services.js';
 import { stepDefinition, type StepContext, type StepPlan } from './steps/index.js';
 import { planTopology } from './topology.js';
 import { formatDuration } from '../plug/units.js';
@@ -29,6 +29,7 @@ export function buildRunPlan(d: Checked, loc: Located, source: SourceInfo): RunP
   return {
     name: String(d.name ?? ''),
     description: String(d.description ?? ''),
+    requires: planRequires(d.requires),
     durationMs,
     repeat: (d.repeat as number | undefined) ?? 1,
     seed: (d.seed as number | undefined) ?? 1,

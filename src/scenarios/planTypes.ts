@@ -74,6 +74,8 @@ export interface HttpService extends ServiceBase {
   readonly responseDelayMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly responseBytes: number;
+  /** How an Idempotency-Key header is honoured (services/server.ts). */
+  readonly idempotency: 'none' | 'reserve' | 'record';
 }
 
 export interface ProxyService extends ServiceBase {
@@ -131,6 +133,11 @@ export interface HttpKeepaliveLoad extends LoadBase {
   /** The gap is drawn uniformly from [min, max] with the run's seed. */
   readonly idleMs: { readonly min: number; readonly max: number };
   readonly path: string;
+  readonly method: string;
+  /** Tries after a failed attempt, each on a new connection. */
+  readonly retries: number;
+  /** Send an Idempotency-Key (one per request, the same on its retries). */
+  readonly idempotencyKey: boolean;
 }
 
 export type LoadPlan = TcpConnectLoad | HttpKeepaliveLoad;
@@ -165,10 +172,19 @@ export interface Expectation {
   readonly because: string | null;
 }
 
+/** What a scenario needs from the machine (`requires:`), checked before anything runs. */
+export interface Requirements {
+  /** Programs on PATH, or absolute paths. */
+  readonly commands: readonly string[];
+  /** How to install them, for the error; null when the file does not say. */
+  readonly install: string | null;
+}
+
 /** One runnable scenario: the base, or a variant of it. */
 export interface RunPlan {
   readonly name: string;
   readonly description: string;
+  readonly requires: Requirements;
   readonly durationMs: number;
   /** Runs per variant; run i uses seed + i. */
   readonly repeat: number;

@@ -1,11 +1,11 @@
-/** services: and load: -> their plan form, with hosts, ports and targets checked. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+/** services:, load: and requires: -> their plan form, with hosts, ports and targets checked. */
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Checked } from './check.js';
 import { commandOf, type PlanContext } from './context.js';
 import { COUNTERS } from './expression.js';
 import type { Path } from './located.js';
-import type { LoadPlan, ReadyCheck, ReloadMethod, ReloadStrategy, ServicePlan } from './planTypes.js';
+import type { LoadPlan, ReadyCheck, ReloadMethod, ReloadStrategy, Requirements, ServicePlan } from './planTypes.js';
 import { checkProxyConfig, type ProxyCheckSource } from './proxyConfig.js';
 import { isIpv4, normaliseSignal } from './schema/common.js';
 import { hostAddress } from './topology.js';
@@ -97,6 +97,7 @@ export function planServices(drafts: Record<string, unknown>, ctx: PlanContext, 
             responseDelayMs: d.response_delay as number,
             keepaliveTimeoutMs: d.keepalive_timeout as number,
             responseBytes: d.response_size as number,
+            idempotency: d.idempotency === true ? 'reserve' : d.idempotency === false || d.idempotency === undefined ? 'none' : (d.idempotency as 'none' | 'reserve' | 'record'),
           });
         }
         break;
@@ -141,6 +142,29 @@ export function planServices(drafts: Record<string, unknown>, ctx: PlanContext, 
   return services;
 }
 
+/** A regular file this process may execute. */
+function executable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The `requires:` commands that are not here: paths as given, names looked up on PATH. */
+export function missingCommands(requires: Requirements, path: string = process.env.PATH ?? ''): string[] {
+  const dirs = path.split(':').filter(Boolean);
+  return requires.commands.filter((c) => (c.includes('/') ? !executable(c) : !dirs.some((dir) => executable(join(dir, c)))));
+}
+
+/** requires: -> its plan form (the checker has vetted its shape). */
+export function planRequires(raw: unknown): Requirements {
+  const d = raw && typeof raw === 'object' ? (raw as Checked) : {};
+  const commands = Array.isArray(d.commands) ? d.commands.filter((c): c is string => typeof c === 'string') : [];
+  return { commands, install: typeof d.install === 'string' ? d.install : null };
+}
+
 export function planLoad(drafts: Record<string, unknown>, ctx: PlanContext): LoadPlan[] {
   const loads: LoadPlan[] = [];
   const reserved = [...COUNTERS, 'latency'] as readonly string[];
@@ -164,7 +188,16 @@ export function planLoad(drafts: Record<string, unknown>, ctx: PlanContext): Loa
     if (d.type === 'http_keepalive') {
       const idle = Array.isArray(d.idle) ? { min: d.idle[0] as number, max: d.idle[1] as number } : { min: d.idle as number, max: d.idle as number };
       if (idle.min > idle.max) ctx.report([...path, 'idle'], `the idle range [${idle.min}ms, ${idle.max}ms] is backwards: write [min, max]`);
-      loads.push({ type: 'http_keepalive', ...common, connections: d.connections as number, idleMs: idle, path: d.path as string });
+      loads.push({
+        type: 'http_keepalive',
+        ...common,
+        connections: d.connections as number,
+        idleMs: idle,
+        path: d.path as string,
+        method: d.method as string,
+        retries: d.retries as number,
+        idempotencyKey: d.idempotency_key === true,
+      });
     }
   }
   return loads;

@@ -5,10 +5,10 @@
  * expectation fails on purpose, so exit 1 has to come back through the lab. Where the host has sch_plug, --vm forces the lab.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canRun, removeWork, qplug, root, scenarioFile, TWO_HOSTS, type SummaryJson } from './scenario-run-helpers.js';
+import { canRun, removeWork, qplug, root, scenarioFile, TWO_HOSTS, work, type SummaryJson } from './scenario-run-helpers.js';
 
 const built = existsSync(join(root, 'dist', 'scenarios', 'run', 'runner.js'));
 const lab = spawnSync(process.execPath, [join(root, 'bin', 'qplug.js'), 'lab', 'status', '--json'], { encoding: 'utf8' });
@@ -36,8 +36,9 @@ expect:
 afterAll(removeWork);
 
 describe.skipIf(!canRun || !built || !labReady)('scenario with plug steps in the lab (skipped: needs root, a built tree and `qplug lab build`)', () => {
-  it(`${hostHasPlug ? '--vm' : 'no sch_plug here'}: runs in the lab; --json says so; exit 1 comes back`, () => {
-    const r = qplug(['scenario', plugged, '--json', ...(hostHasPlug ? ['--vm'] : [])], 600_000);
+  it(`${hostHasPlug ? '--vm' : 'no sch_plug here'}: runs in the lab; --json says so; exit 1 comes back; --report draws the lab's events`, () => {
+    const report = join(work, 'lab-report.html');
+    const r = qplug(['scenario', plugged, '--json', '--report', report, ...(hostHasPlug ? ['--vm'] : [])], 600_000);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout) as SummaryJson;
@@ -47,5 +48,12 @@ describe.skipIf(!canRun || !built || !labReady)('scenario with plug steps in the
     expect(v!.outcomes.timeout).toBe(0);
     expect(v!.outcomes.ok).toBe(30);
     expect(v!.results[0]!.expectations.map((e) => [e.that, e.held])).toEqual([['conns.timeout == 0', true], ['conns.ok == 0', false]]);
+    // The events came back from the VM: the plug, the pulse and the release_one are on the timeline.
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('ran in the kernel lab');
+    expect(html).toMatch(/<p class="run">run 1 \(seed 1, run id [0-9a-f]{8}\): reproduced/);
+    expect(html.match(/class="plug-band"/g)).toHaveLength(2);
+    expect(html.match(/class="release-one"/g)).toHaveLength(1);
+    expect(html).toContain('plug client/c0');
   }, 600_000);
 });

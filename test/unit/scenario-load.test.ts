@@ -118,7 +118,7 @@ describe('the plan', () => {
     expect(plan.base.services[0]).toEqual({
       type: 'http', name: 'web', host: 'server', address: '0.0.0.0', port: 8080,
       ready: { kind: 'tcp', address: '127.0.0.1', port: 8080, timeoutMs: 10_000, intervalMs: 100 },
-      responseDelayMs: 0, keepaliveTimeoutMs: 5000, responseBytes: 2,
+      responseDelayMs: 0, keepaliveTimeoutMs: 5000, responseBytes: 2, idempotency: 'none',
     });
     expect(plan.base.load[0]).toMatchObject({ type: 'tcp_connect', from: 'client', address: '10.9.0.2', port: 8080, startMs: 0, stopMs: 6000, timeoutMs: 1000 });
     expect(plan.base.timeline[0]).toEqual({

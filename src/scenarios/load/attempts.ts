@@ -50,8 +50,17 @@ export function tcpConnectAttempt(address: string, port: number, timeoutMs: numb
   });
 }
 
-/** One GET over a keep-alive agent (one connection per agent). ok: a complete 2xx/3xx answer. */
-export function httpAttempt(agent: Agent, address: string, port: number, path: string, timeoutMs: number): Promise<AttemptEnd> {
+export interface HttpRequestOptions {
+  method: string;
+  path: string;
+  /** Extra request headers (x-request-id, idempotency-key). */
+  headers: Record<string, string>;
+  /** Sent as the body when the method carries one (POST, PUT, PATCH). */
+  body: string | null;
+}
+
+/** One request over a keep-alive agent (one connection per agent). ok: a complete 2xx/3xx answer. */
+export function httpAttempt(agent: Agent, address: string, port: number, options: HttpRequestOptions, timeoutMs: number): Promise<AttemptEnd> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -61,7 +70,9 @@ export function httpAttempt(agent: Agent, address: string, port: number, path: s
       clearTimeout(timer);
       resolve({ outcome, latencyMs: performance.now() - started });
     };
-    const req = request({ host: address, port, path, method: 'GET', agent });
+    const headers: Record<string, string | number> = { ...options.headers };
+    if (options.body !== null) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) });
+    const req = request({ host: address, port, path: options.path, method: options.method, agent, headers });
     const timer = setTimeout(() => { req.destroy(timeoutError()); finish('timeout'); }, timeoutMs);
     req.on('response', (res) => {
       res.on('data', () => undefined);
@@ -70,7 +81,7 @@ export function httpAttempt(agent: Agent, address: string, port: number, path: s
       res.on('aborted', () => finish('reset'));
     });
     req.on('error', (error) => finish(classify(error)));
-    req.end();
+    req.end(options.body ?? undefined);
   });
 }
 

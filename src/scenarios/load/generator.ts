@@ -63,15 +63,33 @@ async function runTcpConnect(load: TcpConnectLoad, t0: number): Promise<void> {
   await Promise.all(inflight);
 }
 
+/** Methods whose requests carry a body (the request id, as JSON). */
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * One request and its retries: every try is an attempt, recorded as it ends.
+ * Its id (x-request-id, and the Idempotency-Key when asked for) is the same on every try.
+ */
+async function httpRequest(load: HttpKeepaliveLoad, agent: ReturnType<typeof keepAliveAgent>, id: string, t0: number): Promise<void> {
+  const headers: Record<string, string> = { 'x-request-id': id };
+  if (load.idempotencyKey) headers['idempotency-key'] = id;
+  const options = { method: load.method, path: load.path, headers, body: WITH_BODY.has(load.method) ? JSON.stringify({ request: id }) : null };
+  for (let attempt = 0; attempt <= load.retries; attempt++) {
+    const startMs = Date.now() - t0;
+    const end = await httpAttempt(agent, load.address, load.port, options, load.timeoutMs);
+    record(load.name, startMs, end);
+    if (end.outcome === 'ok') return;
+  }
+}
+
 async function runHttpKeepalive(load: HttpKeepaliveLoad, seed: number, t0: number): Promise<void> {
   await sleep(t0 + load.startMs - Date.now());
   const connection = async (c: number) => {
     const random = seededRandom(deriveSeed(seed, load.name, c));
     const agent = keepAliveAgent();
     try {
-      while (Date.now() - t0 < load.stopMs) {
-        const startMs = Date.now() - t0;
-        record(load.name, startMs, await httpAttempt(agent, load.address, load.port, load.path, load.timeoutMs));
+      for (let k = 0; Date.now() - t0 < load.stopMs; k++) {
+        await httpRequest(load, agent, `${load.name}-${c}-${k}`, t0);
         const gap = between(random, load.idleMs.min, load.idleMs.max);
         if (Date.now() - t0 + gap >= load.stopMs) break;
         await sleep(gap);

@@ -29,6 +29,15 @@ export interface ReloadRecord {
   readonly atMs: number;
 }
 
+/** A device holding traffic: its plug step until the release (release_one steps inside do not end it). */
+export interface PlugWindow {
+  readonly host: string;
+  readonly dev: string;
+  readonly match: string | null;
+  readonly fromMs: number;
+  readonly toMs: number | null;
+}
+
 export type RunPhase = 'cleanup' | 'topology' | 'services' | 'load' | 'timeline' | 'teardown';
 
 /** Everything the runner emits, discriminated by `type`. `atMs` is ms after the run's t0 (load start), or null before it. */
@@ -90,6 +99,8 @@ export interface RunResult {
   readonly marks: readonly { readonly name: string; readonly atMs: number }[];
   /** Proxy reloads, in order. */
   readonly reloads: readonly ReloadRecord[];
+  /** When each device held traffic: from its plug (or pulse) to its release (or the teardown), ms after t0; `toMs` null only if it was never let go. */
+  readonly plugWindows: readonly PlugWindow[];
   readonly warnings: readonly string[];
 }
 

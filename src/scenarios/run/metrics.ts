@@ -1,5 +1,5 @@
-/** Counters and latency histograms of a run, and expressions evaluated over them. */
-import { COUNTERS, OUTCOMES, type Expression } from '../expression.js';
+/** Counters and latency histograms of a run, services' counters, and expressions evaluated over them. */
+import { COUNTERS, OUTCOMES, type Comparison, type Counter, type Expression } from '../expression.js';
 import { Histogram } from '../load/histogram.js';
 import type { Attempt, Counters, ExpectationResult, Outcomes } from './events.js';
 
@@ -8,6 +8,8 @@ const zeroCounters = (): Counters => Object.fromEntries(COUNTERS.map((c) => [c, 
 export class Metrics {
   private readonly counters = new Map<string, Counters>();
   private readonly histograms = new Map<string, Histogram>();
+  /** What each service last reported (services/server.ts), by service. */
+  private readonly services = new Map<string, Record<string, number>>();
 
   constructor(loads: readonly string[]) {
     for (const load of loads) {
@@ -47,6 +49,16 @@ export class Metrics {
     return Object.fromEntries(OUTCOMES.map((o) => [o, c[o]])) as Outcomes;
   }
 
+  /** A service's counters, as it last reported them (the whole set: it replaces the last). */
+  recordService(service: string, counters: Readonly<Record<string, number>>): void {
+    this.services.set(service, { ...counters });
+  }
+
+  /** Every service that reported counters, with its latest. */
+  serviceSnapshot(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.services].map(([k, v]) => [k, { ...v }]));
+  }
+
   loads(): string[] {
     return [...this.counters.keys()];
   }
@@ -55,18 +67,32 @@ export class Metrics {
     return Object.fromEntries([...this.counters].map(([k, v]) => [k, { ...v }]));
   }
 
+  /** One comparison's measured value; a service counter not reported yet is 0. */
+  private termValue(c: Comparison): number {
+    if (c.service !== null) return this.services.get(c.service)?.[c.metric] ?? 0;
+    if (c.metric === 'latency') return this.histogramOf(c.load).stat(c.stat ?? 'max');
+    return this.countersOf(c.load)[c.metric as Counter];
+  }
+
+  /** The first comparison that holds, else the first one. */
+  private deciding(e: Expression): Comparison {
+    return e.anyOf.find((c) => compare(this.termValue(c), c.op, c.value)) ?? e.anyOf[0] ?? e;
+  }
+
+  /** The value of the comparison that decides the expression (see deciding). */
   value(e: Expression): number {
-    if (e.metric === 'latency') return this.histogramOf(e.load).stat(e.stat ?? 'max');
-    return this.countersOf(e.load)[e.metric];
+    return this.termValue(this.deciding(e));
   }
 
   holds(e: Expression): boolean {
-    return compare(this.value(e), e.op, e.value);
+    const c = this.deciding(e);
+    return compare(this.termValue(c), c.op, c.value);
   }
 
   evaluate(e: Expression, because: string | null = null): ExpectationResult {
-    const value = this.value(e);
-    return { that: e.text, because, held: compare(value, e.op, e.value), value: Math.round(value * 1000) / 1000 };
+    const c = this.deciding(e);
+    const value = this.termValue(c);
+    return { that: e.text, because, held: compare(value, c.op, c.value), value: Math.round(value * 1000) / 1000 };
   }
 }
 

@@ -53,6 +53,17 @@ export class RunPlugs {
     return plug;
   }
 
+  /**
+   * Attach a plug in pass-through before the timeline starts, so that the
+   * step that freezes it at time T only has to buffer (an attach, with its
+   * filters and watchdog, takes hundreds of ms under the lab's emulated CPU).
+   */
+  prepare(host: string, dev: string, options: Omit<PlugOptions, 'maxHoldMs'>): Promise<void> {
+    return this.serial(host, dev, async () => {
+      await this.attach(host, dev, options);
+    });
+  }
+
   plug(host: string, dev: string, options: PlugOptions): Promise<void> {
     return this.serial(host, dev, async () => {
       const plug = await this.attach(host, dev, options);

@@ -22,7 +22,33 @@ function worst(results: readonly RunResult[], stat: 'p50' | 'p99' | 'max'): numb
   return measured.length === 0 ? null : Math.max(...measured.map((r) => r.latency[stat]));
 }
 
-/** Per variant a line, a table of outcomes, then every failed expectation and error. */
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Reloads and plugs against the slowest connection, per variant: what a fix
+ * that holds handshakes across a reload costs (the slowest connection should
+ * wait about as long as the plug was held, which is about the reload). Null
+ * when no run reloaded or plugged.
+ */
+function timingRows(variants: readonly VariantSummary[]): string[][] | null {
+  const results = variants.flatMap((v) => v.results);
+  if (!results.some((r) => r.reloads.length > 0 || r.plugWindows.length > 0)) return null;
+  return [
+    ['timing', 'reloads', 'reload p50', 'reload max', 'longest hold', 'slowest connection'],
+    ...variants.map((v) => {
+      const reloads = v.results.flatMap((r) => r.reloads.map((x) => x.ms));
+      const holds = v.results.flatMap((r) => r.plugWindows.filter((w) => w.toMs !== null).map((w) => w.toMs! - w.fromMs));
+      return [v.name, String(reloads.length), ms(median(reloads)), ms(reloads.length ? Math.max(...reloads) : null), ms(holds.length ? Math.max(...holds) : null), ms(worst(v.results, 'max'))];
+    }),
+  ];
+}
+
+/** Per variant a line, a table of outcomes, a table of reload and plug timings (when any), then every failed expectation and error. */
 export function formatSummary(s: ScenarioSummary): string {
   const lines: string[] = [];
   const runs = [...new Set(s.variants.map((v) => v.runs))];
@@ -37,6 +63,8 @@ export function formatSummary(s: ScenarioSummary): string {
     ['outcomes', 'attempts', ...OUTCOMES, 'p50', 'p99', 'max'],
     ...s.variants.map((v) => [v.name, String(v.attempts), ...OUTCOMES.map((o) => String(v.outcomes[o])), ms(worst(v.results, 'p50')), ms(worst(v.results, 'p99')), ms(worst(v.results, 'max'))]),
   ]));
+  const timing = timingRows(s.variants);
+  if (timing) lines.push('', table(timing));
   const problems: string[] = [];
   for (const v of s.variants) {
     for (const r of v.results) {
@@ -96,6 +124,7 @@ export function summaryJson(s: ScenarioSummary): Record<string, unknown> {
         error: r.error,
         marks: r.marks,
         reloads: r.reloads.map((x) => ({ service: x.service, strategy: x.strategy, pid: x.pid, old_pid: x.oldPid, new_pid: x.newPid, ms: x.ms, at_ms: x.atMs })),
+        plug_windows: r.plugWindows.map((w) => ({ host: w.host, dev: w.dev, match: w.match, from_ms: w.fromMs, to_ms: w.toMs })),
         warnings: r.warnings,
       })),
     })),

@@ -35,6 +35,17 @@ export interface RunOnceOptions {
 /** Node's start-up inside the lab's emulated CPU takes seconds: generators get this long to say they are ready. */
 const LOAD_START_TIMEOUT_MS = 60_000;
 
+/** The first plug or pulse step of each host/dev: the layout (match, limit) the run attaches before its timeline. */
+function firstPlugLayouts(timeline: readonly StepPlan[]): { host: string; dev: string; match: string | null; limitBytes: number | null }[] {
+  const first = new Map<string, { host: string; dev: string; match: string | null; limitBytes: number | null }>();
+  for (const step of timeline) {
+    if (step.type !== 'plug' && step.type !== 'pulse') continue;
+    const key = `${step.host}/${step.dev}`;
+    if (!first.has(key)) first.set(key, { host: step.host, dev: step.dev, match: step.match, limitBytes: step.type === 'plug' ? step.limitBytes : null });
+  }
+  return [...first.values()];
+}
+
 export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
   const plan = o.variant;
   const base = { variant: plan.variant, run: o.run };
@@ -57,13 +68,22 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
   const controller = new AbortController();
   const signal = AbortSignal.any([o.signal, controller.signal]);
 
+  const noteSignature = () => {
+    if (signatureSeenAtMs === null && plan.signature.length > 0 && plan.signature.every((e) => metrics.holds(e))) signatureSeenAtMs = Date.now() - started;
+  };
   const onAttempts = (attempts: Attempt[]) => {
     for (const a of attempts) metrics.record(a);
     o.emit({ type: 'attempts', ...base, attempts });
-    if (signatureSeenAtMs === null && plan.signature.length > 0 && plan.signature.every((e) => metrics.holds(e))) signatureSeenAtMs = Date.now() - started;
+    noteSignature();
     for (const fn of metricListeners) fn();
   };
-  const plugs = new RunPlugs(netnsOf, (host, dev, state, match) => o.emit({ type: 'plug', ...base, host, dev, state, match, atMs: atMs() }));
+  const plugWindows: { host: string; dev: string; match: string | null; fromMs: number; toMs: number | null }[] = [];
+  const plugs = new RunPlugs(netnsOf, (host, dev, state, match) => {
+    const open = plugWindows.find((w) => w.host === host && w.dev === dev && w.toMs === null);
+    if (state === 'buffering' && !open) plugWindows.push({ host, dev, match, fromMs: atMs(), toMs: null });
+    if ((state === 'pass-through' || state === 'detached') && open) open.toMs = atMs();
+    o.emit({ type: 'plug', ...base, host, dev, state, match, atMs: atMs() });
+  });
   const service = (name: string) => {
     const s = services.get(name);
     if (!s) throw new StepFailure(`service '${name}' is not running in this run`);
@@ -91,6 +111,8 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
   try {
     setPhase('topology');
     await createTopology(plan.topology, runId);
+    // Every device's first plug layout, attached now (pass-through) rather than at its step's time.
+    for (const step of firstPlugLayouts(plan.timeline)) await plugs.prepare(step.host, step.dev, step);
     setPhase('services');
     for (const s of plan.services) {
       signal.throwIfAborted();
@@ -99,7 +121,12 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
         reloads.push(record);
         o.emit({ type: 'reload', ...base, ...record });
       };
-      const sp = new ServiceProcess(s, netnsOf(s.host), (state, pid, detail) => o.emit({ type: 'service', ...base, service: s.name, state, pid, detail }), onReload);
+      const onCounters = (counters: Readonly<Record<string, number>>) => {
+        metrics.recordService(s.name, counters);
+        noteSignature();
+        for (const fn of metricListeners) fn();
+      };
+      const sp = new ServiceProcess(s, netnsOf(s.host), (state, pid, detail) => o.emit({ type: 'service', ...base, service: s.name, state, pid, detail }), onReload, onCounters);
       services.set(s.name, sp);
       await sp.start(signal);
     }
@@ -176,6 +203,7 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
     environmentError,
     marks,
     reloads,
+    plugWindows,
     warnings,
   };
 }

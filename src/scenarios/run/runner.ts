@@ -11,10 +11,11 @@ import { ConfigError, PermissionError } from '../../errors.js';
 import { didYouMean } from '../../text/didYouMean.js';
 import { loadScenario } from '../load.js';
 import type { ScenarioPlan, VariantPlan } from '../planTypes.js';
+import { missingCommands } from '../services.js';
 import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
 import { newRunId, removeLeftovers } from './record.js';
 import { runOnce } from './runOnce.js';
-import { insideLab } from './lab.js';
+import { insideLab, labReason } from './lab.js';
 import { OUTCOMES } from '../expression.js';
 
 export interface RunScenarioOptions {
@@ -34,6 +35,13 @@ export interface RunScenarioOptions {
   events?: ScenarioEvents;
   /** Abort from outside: the current run tears down and the summary is returned. */
   signal?: AbortSignal;
+  /**
+   * Where to run: 'auto' (default) moves into the kernel lab when the scenario
+   * has plug steps and this kernel has no sch_plug; 'always' runs in the lab;
+   * 'never' runs here. In the lab the events arrive as they would here and
+   * the summary says `where: 'lab'`; `signal` is not honoured there (SIGINT/SIGTERM are).
+   */
+  lab?: 'auto' | 'always' | 'never';
 }
 
 type EventsByType = { [K in ScenarioEvent['type']]: [Extract<ScenarioEvent, { type: K }>] } & { event: [ScenarioEvent] };
@@ -64,15 +72,27 @@ function assertPrivileges(): void {
   }
 }
 
-export function selectVariants(plan: ScenarioPlan, names: readonly string[] | undefined): VariantPlan[] {
-  if (!names || names.length === 0) return [...plan.variants];
-  const known = plan.variants.map((v) => v.variant);
-  const problems = names.filter((n) => !known.includes(n)).map((n) => `--variant ${n}: no such variant in ${plan.name} (${didYouMean(n, known, 'variants')})`);
-  if (problems.length > 0) throw new ConfigError('E_SCENARIO', problems);
-  return plan.variants.filter((v) => names.includes(v.variant));
+/** Throws (exit 2, E_SCENARIO) when a variant to run needs a command this machine lacks: one line naming the scenario, the commands, how to install them. */
+export function checkRequirements(scenario: string, variants: readonly VariantPlan[]): void {
+  const missing = [...new Set(variants.flatMap((v) => missingCommands(v.requires)))];
+  if (missing.length === 0) return;
+  const installs = [...new Set(variants.map((v) => v.requires.install).filter((i): i is string => i !== null))];
+  const what = missing.length === 1 ? `the command '${missing[0]}', which is` : `the commands ${missing.map((c) => `'${c}'`).join(', ')}, which are`;
+  throw new ConfigError('E_SCENARIO', [`scenario ${scenario} needs ${what} not installed here (not on PATH): install ${missing.length === 1 ? 'it' : 'them'}${installs.length > 0 ? ` (${installs.join('; ')})` : ''} and run it again`], { details: { missing } });
 }
 
-function summarise(variant: VariantPlan, seed: number, results: RunResult[], firstMs: number | null): VariantSummary {
+/** The variants to run (all, or those named), once the machine has what they require: nothing has run yet when this throws. */
+export function selectVariants(plan: ScenarioPlan, names: readonly string[] | undefined): VariantPlan[] {
+  const known = plan.variants.map((v) => v.variant);
+  const problems = (names ?? []).filter((n) => !known.includes(n)).map((n) => `--variant ${n}: no such variant in ${plan.name} (${didYouMean(n, known, 'variants')})`);
+  if (problems.length > 0) throw new ConfigError('E_SCENARIO', problems);
+  const selected = !names || names.length === 0 ? [...plan.variants] : plan.variants.filter((v) => names.includes(v.variant));
+  checkRequirements(plan.name, selected);
+  return selected;
+}
+
+/** A variant's verdict from its runs (also used to sum up a run in the lab that a signal cut short). */
+export function summarise(variant: VariantPlan, seed: number, results: RunResult[], firstMs: number | null): VariantSummary {
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, results.reduce((n, r) => n + r.outcomes[o], 0)])) as VariantSummary['outcomes'];
   const reproduced = results.filter((r) => r.reproduced).length;
   const errors = results.filter((r) => r.error !== null).length;
@@ -103,11 +123,17 @@ export async function runScenario(scenario: ScenarioPlan | string, options: RunS
   const plan = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
   const variants = selectVariants(plan, options.variants);
   if (options.repeat !== undefined && (!Number.isInteger(options.repeat) || options.repeat < 1)) throw new ConfigError('E_SCENARIO', [`--repeat ${options.repeat}: expected a whole number from 1`]);
-  assertPrivileges();
   const emit = (event: ScenarioEvent) => {
     options.onEvent?.(event);
     options.events?.dispatch(event);
   };
+  // Inside the lab labReason is always null: the inner run never moves again.
+  if ((options.lab ?? 'auto') !== 'never' && (await labReason(variants, options.lab === 'always')) !== null) {
+    const { runPlanInLab } = await import('./lab.js');
+    const text = typeof scenario === 'string' && plan.file === null ? scenario : null;
+    return runPlanInLab(plan, text, { ...options, variantPlans: variants, emit });
+  }
+  assertPrivileges();
   const started = Date.now();
   const seed = options.seed ?? plan.base.seed;
   const controller = new AbortController();

@@ -92,7 +92,7 @@ export const matchSpec = str({
 
 export const expressionSpec = str({
   ref: 'expression',
-  description: 'An assertion: [<load>.]<counter> <op> <count>, or [<load>.]latency.<stat> <op> <duration>. Counters: attempts, ok, reset, refused, timeout, other.',
+  description: 'An assertion: [<load>.]<counter> <op> <count>, [<load>.]latency.<stat> <op> <duration>, or <service>.<counter> <op> <count>; several joined by || hold when any does. Counters: attempts, ok, reset, refused, timeout, other; http services: requests, executions, duplicates, replays, peak_inflight.',
   examples: ['reset > 0'],
   validate: expressionProblem,
 });

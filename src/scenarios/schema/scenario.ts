@@ -22,7 +22,7 @@ import {
   signalSpec,
   targetSpec,
 } from './common.js';
-import { any, described, duration, int, list, named, num, obj, oneOf, size, str, union, type ObjectSpec, type TaggedSpec } from './spec.js';
+import { any, bool, described, duration, int, list, named, num, obj, oneOf, size, str, union, type ObjectSpec, type TaggedSpec } from './spec.js';
 
 const hostRef = nameSpec('host (default: the only host; required when there are several)');
 const ipv4 = str({
@@ -72,8 +72,13 @@ const serviceVariants: Record<string, ObjectSpec> = {
       response_delay: duration({ default: 0, description: 'How long the server waits before answering each request.' }),
       keepalive_timeout: duration({ default: '5s', description: 'How long the server keeps an idle keep-alive connection open.' }),
       response_size: size({ default: 2, description: 'Body size of each answer.' }),
+      idempotency: union([bool(), oneOf(['none', 'reserve', 'record'])], {
+        default: false,
+        description:
+          'How a POST or PATCH with an Idempotency-Key header is treated: false/none: it always executes; true/reserve: once per key, a repeat gets the first answer (waiting for it if need be); record: the key is stored only when the answer is ready, so a repeat arriving meanwhile executes again.',
+      }),
     },
-    { required: ['port'], description: 'An HTTP/1.1 server with a configurable response delay and keep-alive timeout.' },
+    { required: ['port'], description: 'An HTTP/1.1 server with a configurable response delay and keep-alive timeout; it counts requests, executions, duplicates, replays and peak_inflight.' },
   ),
   proxy: obj(
     {
@@ -128,7 +133,10 @@ const loadVariants: Record<string, ObjectSpec> = {
         description: 'The gap between requests on a connection: a duration, or [min, max] drawn with the seed.',
       }),
       path: str({ default: '/', description: 'Request path.' }),
+      method: oneOf(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], { default: 'GET', description: 'Request method.' }),
       timeout: duration({ default: '2s', positive: true, description: 'A request not answered by then counts as a timeout.' }),
+      retries: int({ min: 0, max: 10, default: 0, description: 'Tries again, on a new connection, after an attempt that is not ok; each try is an attempt.' }),
+      idempotency_key: bool({ default: false, description: 'Send an Idempotency-Key header: one key per request, the same on its retries.' }),
     },
     { required: ['to'], description: 'HTTP requests over keep-alive connections, with idle gaps.' },
   ),
@@ -170,6 +178,23 @@ export const variantSpec = obj(
   { required: ['role'], description: 'The same scenario with some values changed.' },
 );
 
+export const requiresSpec = obj(
+  {
+    commands: list(
+      str({
+        minLength: 1,
+        pattern: '^\\S+$',
+        description: 'A program found on PATH, or an absolute path.',
+        examples: ['haproxy'],
+        validate: (v) => (/\s/.test(v) ? `invalid command '${v}': a program name or path, without arguments` : undefined),
+      }),
+      { minItems: 1, description: 'Programs the scenario runs that qplug does not ship.' },
+    ),
+    install: str({ minLength: 1, description: 'How to install them, shown when one is missing.', examples: ['apt-get install haproxy'] }),
+  },
+  { required: ['commands'], description: 'What the scenario needs from the machine, checked before anything runs: a missing command stops the run (exit 2, E_SCENARIO).' },
+);
+
 export const scenarioSpec = obj(
   {
     $schema: str({ description: 'The JSON Schema, for editors.' }),
@@ -178,6 +203,7 @@ export const scenarioSpec = obj(
     duration: duration({ default: '10s', positive: true, description: 'How long the load runs; every at: must fall within it.' }),
     repeat: int({ min: 1, max: 10_000, default: 1, description: 'How many times each variant runs.' }),
     seed: int({ min: 0, max: 2 ** 32 - 1, default: 1, description: 'Seed for every random choice (idle gaps); run i uses seed + i.' }),
+    requires: requiresSpec,
     topology: topologySpec,
     services: named(serviceSpec, { keyPattern: NAME_PATTERN, keyRule: NAME_RULE, default: {}, description: 'Services by name, started in file order before the timeline.' }),
     load: named(loadSpec, { keyPattern: '^[a-z][a-z0-9_-]{0,31}$', keyRule: NAME_RULE, default: {}, description: 'Load generators by name.' }),

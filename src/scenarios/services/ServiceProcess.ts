@@ -6,10 +6,11 @@
  * proxy.ts), ready at its ready line, reloaded through its runtime API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ReloadMethod, ServicePlan } from '../planTypes.js';
 import { deferred, onLines, runCommand, signalGroup, signalPid, waitExit, type Deferred } from '../run/proc.js';
-import { parseReadyLine, proxyArgv, reloadProxy, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReloaded } from './proxy.js';
+import { parseReadyLine, proxyArgv, proxyDir, reloadProxy, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReloaded } from './proxy.js';
 import { waitReady } from './ready.js';
 import type { BuiltinSpec } from './server.js';
 
@@ -20,8 +21,19 @@ const KEEP_LINES = 1000;
 export type ServiceState = 'starting' | 'ready' | 'exited' | 'reloaded' | 'stopped' | 'frozen' | 'thawed';
 /** A proxy reload done: `pid` is the master's, old/new the workers'. */
 export type ReloadListener = (reload: ProxyReloaded & { pid: number | null }) => void;
+/** A built-in's counters (services/server.ts), added up over its restarts. */
+export type CountersListener = (counters: Readonly<Record<string, number>>) => void;
 /** On SIGTERM the proxy lets connections finish for its grace (default 5 s): wait a little longer before SIGKILL. */
 const PROXY_STOP_GRACE_MS = 8000;
+/**
+ * A command service's private directory for the run (pid files, sockets):
+ * $TMPDIR/qplug-<netns>-<service>, like a proxy's, so the next run removes it
+ * after a run that was killed. Its path is in this variable for the command
+ * and its reload command, and replaces `${QPLUG_RUN_DIR}` in their argv and
+ * env values.
+ */
+export const RUN_DIR_ENV = 'QPLUG_RUN_DIR';
+const RUN_DIR_REF = `\${${RUN_DIR_ENV}}`;
 
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -31,17 +43,23 @@ export class ServiceProcess {
   private stopping = false;
   private listening: Deferred<void> | undefined;
   private proxyFiles: ProxyFiles | undefined;
+  /** Command services: made (0700) on the first start, kept across restarts, removed by stop(). */
+  private runDir: string | undefined;
   /** The proxy's current worker (from its ready line, then each reload). */
   workerPid: number | null = null;
   frozen = false;
   /** Passed its readiness check and has not exited or been stopped since. */
   ready = false;
+  /** Counters of earlier processes (before a restart), and of the current one. */
+  private carried: Record<string, number> = {};
+  private current: Record<string, number> = {};
 
   constructor(
     readonly plan: ServicePlan,
     readonly netns: string,
     private readonly onState: (state: ServiceState, pid: number | null, detail: string | null) => void,
     private readonly onReload: ReloadListener = () => undefined,
+    private readonly onCounters: CountersListener = () => undefined,
   ) {}
 
   get name(): string { return this.plan.name; }
@@ -53,11 +71,14 @@ export class ServiceProcess {
     if (p.type === 'echo' || p.type === 'http') {
       const spec: BuiltinSpec = p.type === 'echo'
         ? { kind: 'echo', address: p.address, port: p.port }
-        : { kind: 'http', address: p.address, port: p.port, responseDelayMs: p.responseDelayMs, keepaliveTimeoutMs: p.keepaliveTimeoutMs, responseBytes: p.responseBytes };
+        : { kind: 'http', address: p.address, port: p.port, responseDelayMs: p.responseDelayMs, keepaliveTimeoutMs: p.keepaliveTimeoutMs, responseBytes: p.responseBytes, idempotency: p.idempotency };
       // stdin is a pipe so the server exits when the runner dies.
       return { argv: [process.execPath, SERVER, JSON.stringify(spec)], env: process.env, cwd: undefined, stdin: 'pipe' };
     }
-    if (p.type === 'command') return { argv: [...p.command.argv], env: { ...process.env, ...p.env }, cwd: p.cwd ?? undefined, stdin: 'ignore' };
+    if (p.type === 'command') {
+      const { argv, env } = this.withRunDir(p.command.argv, p.env);
+      return { argv, env, cwd: p.cwd ?? undefined, stdin: 'ignore' };
+    }
     removeProxyFiles(this.proxyFiles);
     this.proxyFiles = writeProxyFiles(p, this.netns);
     return { argv: proxyArgv(this.proxyFiles), env: process.env, cwd: undefined, stdin: 'ignore' };
@@ -69,6 +90,8 @@ export class ServiceProcess {
     this.exitedFlag = false;
     this.stopping = false;
     this.ready = false;
+    this.carried = this.counters();
+    this.current = {};
     this.listening = deferred<void>();
     const child = spawn('ip', ['netns', 'exec', this.netns, ...argv], { stdio: [stdin, 'pipe', 'pipe'], env, cwd, detached: true });
     this.child = child;
@@ -84,6 +107,7 @@ export class ServiceProcess {
     });
     const line = (text: string) => {
       if (text.startsWith('{"t":"listening"')) this.listening?.resolve();
+      if (text.startsWith('{"t":"counters"')) this.countersLine(text);
       const proxyReady = this.plan.type === 'proxy' ? parseReadyLine(text) : null;
       if (proxyReady) {
         this.workerPid = proxyReady.workerPid;
@@ -116,6 +140,24 @@ export class ServiceProcess {
     const p = this.plan;
     const isDefault = p.ready.kind === 'tcp' && (p.type === 'echo' || p.type === 'http') && p.ready.port === p.port;
     if (!isDefault) await waitReady(this, p.ready, signal);
+  }
+
+  /** Every process's counters added up; peaks (peak_*) are the highest instead. */
+  counters(): Record<string, number> {
+    const all = { ...this.carried };
+    for (const [k, v] of Object.entries(this.current)) all[k] = k.startsWith('peak_') ? Math.max(all[k] ?? 0, v) : (all[k] ?? 0) + v;
+    return all;
+  }
+
+  private countersLine(text: string): void {
+    try {
+      const c = (JSON.parse(text) as { c?: unknown }).c;
+      if (!c || typeof c !== 'object') return;
+      this.current = Object.fromEntries(Object.entries(c).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    } catch {
+      return;
+    }
+    this.onCounters(this.counters());
   }
 
   private lastLines(): string {
@@ -157,13 +199,13 @@ export class ServiceProcess {
         this.sendSignal(method.signal);
         break;
       case 'exec': {
-        const env = this.plan.type === 'command' ? { ...process.env, ...this.plan.env } : process.env;
-        const r = await runCommand(['ip', 'netns', 'exec', this.netns, ...method.command.argv], { env, timeoutMs: 60_000, signal });
+        const { argv, env } = this.plan.type === 'command' ? this.withRunDir(method.command.argv, this.plan.env) : { argv: method.command.argv, env: process.env };
+        const r = await runCommand(['ip', 'netns', 'exec', this.netns, ...argv], { env, timeoutMs: 60_000, signal });
         if (r.code !== 0) throw new Error(`reload of '${this.name}' (\`${method.command.argv.join(' ')}\`) failed: ${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`} ${r.stderr.trim().split('\n')[0] ?? ''}`.trim());
         break;
       }
       case 'restart':
-        await this.stop();
+        await this.halt();
         await this.start(signal);
         break;
       case 'proxy': {
@@ -178,8 +220,33 @@ export class ServiceProcess {
     this.onState('reloaded', this.pid, method.kind);
   }
 
-  /** Stop signal, a grace period, then SIGKILL to the whole group. Never throws. */
-  async stop(graceMs = this.plan.type === 'proxy' ? PROXY_STOP_GRACE_MS : 3000): Promise<void> {
+  /** Stop signal, a grace period, then SIGKILL to the whole group; the run directory goes too. Never throws. */
+  async stop(graceMs?: number): Promise<void> {
+    try {
+      await this.halt(graceMs);
+    } finally {
+      if (this.runDir !== undefined) rmSync(this.runDir, { recursive: true, force: true });
+      this.runDir = undefined;
+    }
+  }
+
+  /** A command's argv and environment with its run directory (made on first use). */
+  private withRunDir(argv: readonly string[], extra: Readonly<Record<string, string>>): { argv: string[]; env: NodeJS.ProcessEnv } {
+    if (this.runDir === undefined) {
+      const made = proxyDir(this.netns, this.name);
+      rmSync(made, { recursive: true, force: true });
+      // 0700: what the service keeps there is its own.
+      mkdirSync(made, { recursive: true, mode: 0o700 });
+      this.runDir = made;
+    }
+    const dir = this.runDir;
+    const fill = (value: string) => value.replaceAll(RUN_DIR_REF, dir);
+    const env = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, fill(v)]));
+    return { argv: argv.map(fill), env: { ...process.env, ...env, [RUN_DIR_ENV]: dir } };
+  }
+
+  /** stop() without removing the run directory: a restart keeps it. */
+  private async halt(graceMs = this.plan.type === 'proxy' ? PROXY_STOP_GRACE_MS : 3000): Promise<void> {
     const child = this.child;
     if (!child) return;
     try {

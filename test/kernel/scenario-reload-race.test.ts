@@ -1,0 +1,73 @@
+/**
+ * The shipped reload-race scenario against a real sch_plug and the real qplug
+ * proxy (kernel tier: inside the lab). One run per variant: the frozen burst
+ * released before a reuseport reload is reset; the three fixes lose nothing;
+ * the SYN-plug fix (Yelp's) holds its slowest connection to the time the
+ * plug was held, which is the reload plus the plug and release themselves.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { qplugBin, repoRoot } from './helpers.js';
+
+interface Counters { attempts: number; ok: number; reset: number; refused: number; timeout: number; other: number }
+interface Latency { max: number }
+interface Run {
+  reproduced: boolean;
+  error: string | null;
+  signature_seen_at_ms: number | null;
+  load: Record<string, { counters: Counters; latency: Latency }>;
+  reloads: { strategy: string; ms: number; at_ms: number }[];
+  plug_windows: { host: string; dev: string; from_ms: number; to_ms: number | null }[];
+}
+interface Variant { name: string; role: string | null; runs: number; reproduced: number; outcomes: Omit<Counters, 'attempts'>; passed: boolean; errors: number; first_reproduction_ms: number | null; results: Run[] }
+
+describe('qplug scenario reload-race (real sch_plug, qplug proxy)', () => {
+  it('reuseport resets the released burst; syn-plug, handoff and tcp_migrate_req lose nothing; the SYN plug costs the reload time', { timeout: 400_000 }, () => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [qplugBin, 'scenario', join(repoRoot, 'scenarios', 'reload-race.yaml'), '--repeat', '1', '--json'], {
+      encoding: 'utf8',
+      timeout: 390_000,
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.stderr).toBe('');
+    const s = JSON.parse(r.stdout) as { scenario: string; exit_code: number; variants: Variant[] };
+    const byName = Object.fromEntries(s.variants.map((v) => [v.name, v]));
+    const figure = s.variants.map((v) => {
+      const run = v.results[0]!;
+      const slowest = Math.max(...Object.values(run.load).map((l) => l.latency.max));
+      return `${v.name}: reset ${v.outcomes.reset}, reload ${run.reloads.map((x) => x.ms).join('/')} ms, slowest ${Math.round(slowest)} ms`;
+    });
+    process.stdout.write(`reload-race --repeat 1 in the lab: ${seconds.toFixed(1)} s; ${figure.join('; ')}\n`);
+    expect(r.status).toBe(0);
+    expect(s).toMatchObject({ scenario: 'reload-race', exit_code: 0 });
+
+    const bug = byName.reuseport!;
+    expect(bug).toMatchObject({ role: 'bug', runs: 1, reproduced: 1, passed: true, errors: 0 });
+    // The burst is 20 connections against maxconn 8: what the old worker left queued is reset.
+    expect(bug.results[0]!.load.burst!.counters.reset).toBeGreaterThan(0);
+    expect(bug.results[0]!.reloads).toHaveLength(1);
+    expect(bug.first_reproduction_ms).toBeGreaterThan(0);
+
+    for (const name of ['syn-plug', 'handoff', 'migrate']) {
+      const fix = byName[name]!;
+      expect(fix, name).toMatchObject({ role: 'fix', runs: 1, reproduced: 0, passed: true, errors: 0 });
+      expect(fix.outcomes, name).toEqual({ ok: fix.results[0]!.load.conns!.counters.attempts + fix.results[0]!.load.burst!.counters.attempts, reset: 0, refused: 0, timeout: 0, other: 0 });
+      expect(fix.results[0]!.reloads, name).toHaveLength(1);
+    }
+
+    // Yelp's fix: the plug is put in, the proxy reloads, the plug is released. No
+    // connection waits longer than the plug was held, and the plug was held
+    // for the reload plus the two plug operations (slow under emulation).
+    const yelp = byName['syn-plug']!.results[0]!;
+    const reload = yelp.reloads[0]!;
+    const window = yelp.plug_windows.find((w) => w.host === 'client' && w.dev === 'c0')!;
+    expect(window.to_ms).not.toBeNull();
+    const held = window.to_ms! - window.from_ms;
+    const slowest = Math.max(...Object.values(yelp.load).map((l) => l.latency.max));
+    expect(held).toBeGreaterThanOrEqual(reload.ms);
+    // Plus the handshake after the release, late by up to a few hundred ms under emulation.
+    expect(slowest).toBeLessThanOrEqual(held + 400);
+  });
+});
