@@ -45,7 +45,8 @@ const listCommand: CommandModule<object, GlobalArgs> = {
     else {
       for (const s of scenarios) {
         const variants = s.variants.map((v) => `${v.name} (${v.role})`).join(', ');
-        process.stdout.write(`${chalk.bold(s.name)}  ${s.summary}\n  ${chalk.dim(`variants: ${variants || 'none'}; file: ${s.file}`)}\n`);
+        const needs = s.requires.commands.length === 0 ? '' : `; needs ${s.requires.commands.join(', ')}${s.requires.missing.length ? ` (missing here: ${s.requires.missing.join(', ')})` : ''}`;
+        process.stdout.write(`${chalk.bold(s.name)}  ${s.summary}\n  ${chalk.dim(`variants: ${variants || 'none'}; file: ${s.file}${needs}`)}\n`);
         for (const problem of s.problems) process.stderr.write(`${chalk.red('qplug:')} ${problem} ${chalk.dim('[E_SCENARIO]')}\n`);
       }
     }
