@@ -1,9 +1,9 @@
 /** The expression language: `||`, service counters, name checks with located errors, evaluation. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
 import { parseExpression, resolveNames, type Expression } from '../../src/scenarios/expression.js';
 import { parseScenario } from '../../src/scenarios/load.js';
 import { Metrics } from '../../src/scenarios/run/metrics.js';
+import { scenarioProblems } from '../helpers/scenario.js';
 
 const names = { loads: new Set(['conns', 'http']), services: new Map([['web', 'http'], ['echo', 'echo']]) };
 
@@ -17,16 +17,6 @@ function resolved(text: string): Expression {
   const e = resolveNames(parsed(text), names);
   if (typeof e === 'string') throw new Error(e);
   return e;
-}
-
-function problemsOf(text: string): string[] {
-  try {
-    parseScenario(text, { file: 't.yaml' });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected problems');
 }
 
 const SCENARIO = (expectations: string[]) => [
@@ -109,7 +99,7 @@ describe('service counters', () => {
   });
 
   it('are checked where they are written: file:line:col, the expression, a hint', () => {
-    expect(problemsOf(SCENARIO(['web.executions == 1', 'wbe.executions == 1', 'echo.requests > 0', 'web.reset == 0 || conns.reset == 0']))).toEqual([
+    expect(scenarioProblems(SCENARIO(['web.executions == 1', 'wbe.executions == 1', 'echo.requests > 0', 'web.reset == 0 || conns.reset == 0']))).toEqual([
       "t.yaml:10:5: expect[1]: unknown service 'wbe' in 'wbe.executions == 1': 'executions' is a service counter (did you mean 'web'?)",
       "t.yaml:11:5: expect[2]: service 'echo' in 'echo.requests > 0' is of type echo, which reports no counters (types that do: http)",
       "t.yaml:12:5: expect[3]: service 'web' has no counter 'reset' in 'web.reset == 0 || conns.reset == 0' (its counters: requests, executions, duplicates, replays, peak_inflight)",

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/errors.js';
 import { loadScenario, parseScenario } from '../../src/scenarios/load.js';
 import { validateScenario } from '../../src/scenarios/validate.js';
+import { scenarioProblems } from '../helpers/scenario.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string) => join(here, 'fixtures', 'scenarios', name);
@@ -16,16 +17,6 @@ function problemsOf(name: string): string[] {
   const result = validateScenario(readFileSync(fixture(name), 'utf8'), { file: name, path: null, dir: dirname(fixture(name)) });
   expect(result.plan).toBeUndefined();
   return result.problems;
-}
-
-function problemsOfText(text: string): string[] {
-  try {
-    parseScenario(text, { file: 't.yaml' });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected problems');
 }
 
 describe('a broken scenario: one located error per problem', () => {
@@ -78,8 +69,8 @@ describe('a broken scenario: one located error per problem', () => {
 
   it('an empty file, a wrong root and a missing name say so', () => {
     expect(problemsOf('empty.yaml')).toEqual(['empty.yaml:1:1: (document): the file is empty: a scenario needs at least name: (see scenarios/example-freeze.yaml)']);
-    expect(problemsOfText('- a\n- b\n')).toEqual(['t.yaml:1:1: (document): expected a map, got a list']);
-    expect(problemsOfText('description: x\nnam: y\n')).toEqual([
+    expect(scenarioProblems('- a\n- b\n')).toEqual(['t.yaml:1:1: (document): expected a map, got a list']);
+    expect(scenarioProblems('description: x\nnam: y\n')).toEqual([
       "t.yaml:1:1: name: missing required key 'name' (the name of a scenario)",
       "t.yaml:2:1: nam: unknown key 'nam' (did you mean 'name'?)",
     ]);
@@ -87,11 +78,11 @@ describe('a broken scenario: one located error per problem', () => {
 
   it('the proxy config is checked by the proxy validator, located in the scenario file', () => {
     const text = readFileSync(fixture('proxy.yaml'), 'utf8').replace('backend: app }', 'backend: ap, maxconn: lots }');
-    expect(problemsOfText(text)).toEqual([
+    expect(scenarioProblems(text)).toEqual([
       "t.yaml:10:50: services.proxy.config.frontends.main.backend: no backend named 'ap' (did you mean 'app'?)",
       "t.yaml:10:63: services.proxy.config.frontends.main.maxconn: expected a whole number from 0 to 10000000, got the string 'lots'",
     ]);
-    expect(problemsOfText('name: p\nservices:\n  px: { type: proxy, config_file: missing.yaml }\n')).toEqual([
+    expect(scenarioProblems('name: p\nservices:\n  px: { type: proxy, config_file: missing.yaml }\n')).toEqual([
       expect.stringMatching(/^t\.yaml:3:35: services\.px\.config_file: no such file: .*missing\.yaml \(the path is relative to the scenario's folder\)$/),
     ]);
   });

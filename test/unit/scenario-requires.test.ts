@@ -14,6 +14,7 @@ import { listShippedScenarios } from '../../src/scenarios/list.js';
 import { parseScenario } from '../../src/scenarios/load.js';
 import { checkRequirements, runScenario, selectVariants } from '../../src/scenarios/run/runner.js';
 import { missingCommands } from '../../src/scenarios/services.js';
+import { scenarioProblems } from '../helpers/scenario.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const built = existsSync(join(root, 'dist', 'scenarios', 'run', 'runner.js'));
@@ -28,16 +29,6 @@ services:
 load:
   conns: { type: tcp_connect, to: localhost:9000, rate: 1 }
 ${variants}`;
-
-function problems(text: string): string[] {
-  try {
-    parseScenario(text, { file: 't.yaml' });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected problems');
-}
 
 let dir = '';
 beforeAll(() => {
@@ -65,14 +56,14 @@ describe('requires: in the file', () => {
   });
 
   it('a command with arguments, an empty list, a missing list or an unknown key is a located problem', () => {
-    expect(problems(scenario('{ commands: ["haproxy -v"] }'))).toEqual([
+    expect(scenarioProblems(scenario('{ commands: ["haproxy -v"] }'))).toEqual([
       "t.yaml:3:24: requires.commands[0]: invalid command 'haproxy -v': a program name or path, without arguments",
     ]);
-    expect(problems(scenario('{ commands: [] }'))[0]).toMatch(/^t\.yaml:3:\d+: requires\.commands: /);
-    expect(problems(scenario('{ install: x }'))).toEqual([
+    expect(scenarioProblems(scenario('{ commands: [] }'))[0]).toMatch(/^t\.yaml:3:\d+: requires\.commands: /);
+    expect(scenarioProblems(scenario('{ install: x }'))).toEqual([
       "t.yaml:3:11: requires.commands: missing required key 'commands' (programs the scenario runs that qplug does not ship)",
     ]);
-    expect(problems(scenario('{ commands: [sh], comands: [x] }'))[0]).toMatch(/unknown key 'comands' \(did you mean 'commands'\?\)/);
+    expect(scenarioProblems(scenario('{ commands: [sh], comands: [x] }'))[0]).toMatch(/unknown key 'comands' \(did you mean 'commands'\?\)/);
   });
 });
 
