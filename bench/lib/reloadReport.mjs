@@ -14,17 +14,19 @@ export const COUNTS = ['attempted', 'ok', 'reset', 'refused', 'timeout', 'other'
 
 const failures = (r) => r.reset + r.refused + r.timeout + r.other + r.skipped;
 
-/** What the issue asks of each variant, checked on every run. */
+/** What each variant must show: in every run (the fixes, restart), or in some run (reuseport). */
 export function verdicts(result) {
   const out = [];
   const runsOf = (v) => result.runs.map((run) => run[v]).filter(Boolean);
-  const check = (variant, label, pass) => {
+  const check = (variant, label, pass, every = true) => {
     const runs = runsOf(variant);
     if (runs.length === 0) return;
-    out.push({ variant, label, verdict: runs.every(pass) ? 'PASS' : 'FAIL' });
+    out.push({ variant, label, verdict: (every ? runs.every(pass) : runs.some(pass)) ? 'PASS' : 'FAIL' });
   };
   const { minConnections, minReloads } = result.options.acceptance;
-  check('reuseport', 'resets in every run', (r) => r.reset > 0);
+  // That the bug exists, not that it shows every time: with ~10 ms reloads its window is
+  // short (scenarios/reload-race.yaml makes it happen every time).
+  check('reuseport', 'resets in at least one run', (r) => r.reset > 0, false);
   check('handoff', `0 failures, >= ${minConnections} connections and >= ${minReloads} reloads in every run`, (r) => failures(r) === 0 && r.attempted >= minConnections && r.reloads >= minReloads);
   check('restart', 'refusals in every run', (r) => r.refused > 0);
   check('reuseport-migrate', '0 resets (0 failures) in every run', (r) => failures(r) === 0);
