@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { proxyDirPrefix } from '../services/proxy.js';
+import { serviceDirPrefix } from '../services/proxy.js';
 import { runCommand, signalPid } from './proc.js';
 
 /** Every namespace a scenario run makes starts with this. */
@@ -114,7 +114,7 @@ export async function deleteNamespaces(names: readonly string[]): Promise<string
 }
 
 function removeProxyDirs(ns: string): void {
-  const prefix = proxyDirPrefix(ns);
+  const prefix = serviceDirPrefix(ns);
   let names: string[] = [];
   try {
     names = readdirSync(tmpdir()).filter((n) => n.startsWith(prefix));

@@ -6,11 +6,11 @@
  * proxy.ts), ready at its ready line, reloaded through its runtime API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ReloadMethod, ServicePlan } from '../planTypes.js';
 import { deferred, onLines, runCommand, signalGroup, signalPid, waitExit, type Deferred } from '../run/proc.js';
-import { parseReadyLine, proxyArgv, proxyDir, reloadProxy, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReloaded } from './proxy.js';
+import { freshServiceDir, parseReadyLine, proxyArgv, reloadProxy, serviceDir, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReloaded } from './proxy.js';
 import { waitReady } from './ready.js';
 import type { BuiltinSpec } from './server.js';
 
@@ -232,14 +232,7 @@ export class ServiceProcess {
 
   /** A command's argv and environment with its run directory (made on first use). */
   private withRunDir(argv: readonly string[], extra: Readonly<Record<string, string>>): { argv: string[]; env: NodeJS.ProcessEnv } {
-    if (this.runDir === undefined) {
-      const made = proxyDir(this.netns, this.name);
-      rmSync(made, { recursive: true, force: true });
-      // 0700: what the service keeps there is its own.
-      mkdirSync(made, { recursive: true, mode: 0o700 });
-      this.runDir = made;
-    }
-    const dir = this.runDir;
+    const dir = (this.runDir ??= freshServiceDir(serviceDir(this.netns, this.name)));
     const fill = (value: string) => value.replaceAll(RUN_DIR_REF, dir);
     const env = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, fill(v)]));
     return { argv: argv.map(fill), env: { ...process.env, ...env, [RUN_DIR_ENV]: dir } };

@@ -18,14 +18,21 @@ const MAX_SOCKET_PATH = 107;
 /** The proxy's own bound on one API command; a reload that hangs longer has failed. */
 const RELOAD_TIMEOUT_MS = 120_000;
 
-/** The folder of a proxy service of a run: qplug-<netns>-<service> in the temp dir (netns names carry the run id). */
-export function proxyDir(netns: string, service: string): string {
+/** The private folder of a service of a run (a proxy's files, a command's run dir): qplug-<netns>-<service> in the temp dir (netns names carry the run id). */
+export function serviceDir(netns: string, service: string): string {
   return join(tmpdir(), `qplug-${netns}-${service}`);
 }
 
-/** The folder prefix of every proxy service of a namespace: what a leftover cleanup removes. */
-export function proxyDirPrefix(netns: string): string {
+/** The folder prefix of every service of a namespace: what a leftover cleanup removes. */
+export function serviceDirPrefix(netns: string): string {
   return `qplug-${netns}-`;
+}
+
+/** A service's folder, emptied and made 0700 (what the service keeps there is its own). */
+export function freshServiceDir(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 export interface ProxyFiles {
@@ -36,11 +43,10 @@ export interface ProxyFiles {
 
 /** Writes the config with global.api pointing into a fresh 0700 folder. */
 export function writeProxyFiles(plan: ProxyService, netns: string): ProxyFiles {
-  const dir = proxyDir(netns, plan.name);
+  const dir = serviceDir(netns, plan.name);
   const socket = join(dir, 'api.sock');
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) throw new Error(`service '${plan.name}': the API socket path ${socket} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter service or host name`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  freshServiceDir(dir);
   const source = plan.configFile === null ? structuredClone(plan.config ?? {}) : (parse(readFileSync(plan.configFile, 'utf8')) as Record<string, unknown> | null) ?? {};
   const global = source.global && typeof source.global === 'object' ? (source.global as Record<string, unknown>) : {};
   const config = { ...source, global: { ...global, api: socket } };
