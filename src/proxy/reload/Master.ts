@@ -33,6 +33,8 @@ import type { ProxyMethod, StartRequest, StartResult, WorkerEvent } from './prot
 import { WorkerHandle } from './WorkerHandle.js';
 
 /** Bounds every call that is not a drain. */
+/** How long after a reload the next spare worker is forked (a reload sooner than that forks its own). */
+const SPARE_DELAY_MS = 100;
 const CALL_TIMEOUT_MS = 15_000;
 /** A drain takes the grace period plus this, at most. */
 const DRAIN_SLACK_MS = 15_000;
@@ -48,6 +50,8 @@ export interface MasterOptions {
   workerPath?: string;
   /** Re-reads the config file; default loadProxyConfig. */
   loadConfig?: (path: string) => Promise<ProxyConfig>;
+  /** A first worker already forking (main.ts forks it before loading anything else); default: fork one. */
+  firstWorker?: Promise<WorkerHandle>;
 }
 
 export interface ReloadOutcome {
@@ -87,6 +91,9 @@ export class Master extends EventEmitter<MasterEvents> {
   private readonly draining = new Set<Promise<void>>();
   private reloading: Promise<unknown> = Promise.resolve();
   private stopping?: Promise<ProxyStats>;
+  private killed = false;
+  /** Forks the next spare, SPARE_DELAY_MS after a reload. */
+  private spareTimer?: NodeJS.Timeout;
   private reloadCount = 0;
   /** The next worker, forked and loaded ahead of the reload that will use it. */
   private spare: Promise<WorkerHandle | null> | null = null;
@@ -104,17 +111,16 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** Fork the next worker in the background; a failure here only means the reload forks its own. */
   private prepareSpare(): void {
-    if (this.stopping) return;
+    clearTimeout(this.spareTimer);
+    if (this.stopping || this.killed || this.spare) return;
     this.spare = WorkerHandle.spawn(this.options.workerPath).catch(() => null);
   }
 
-  /** The spare if it is loaded and alive, else a freshly forked worker; a new spare is forked either way. */
+  /** The spare if it is loaded and alive, else a freshly forked worker. */
   private async nextWorker(): Promise<WorkerHandle> {
     const spare = this.spare ? await this.spare : null;
     this.spare = null;
-    const next = spare?.alive ? spare : await WorkerHandle.spawn(this.options.workerPath);
-    this.prepareSpare();
-    return next;
+    return spare?.alive ? spare : WorkerHandle.spawn(this.options.workerPath);
   }
 
   /** Kill the spare (on stop). */
@@ -132,7 +138,7 @@ export class Master extends EventEmitter<MasterEvents> {
     const runtimeDir = mkdtempSync(join(tmpdir(), 'qplug-proxy-'));
     let worker: WorkerHandle | undefined;
     try {
-      worker = await WorkerHandle.spawn(options.workerPath);
+      worker = await (options.firstWorker ?? WorkerHandle.spawn(options.workerPath));
       const request: StartRequest = { config, ports: {}, connectionEvents: options.connectionEvents === true };
       const { addresses } = (await worker.call('start', [request], CALL_TIMEOUT_MS)) as StartResult;
       return new Master(config, worker, addresses, runtimeDir, options);
@@ -211,6 +217,14 @@ export class Master extends EventEmitter<MasterEvents> {
       const e = error instanceof Error ? error : new Error(String(error));
       this.emit('reload-failed', e, old.pid);
       throw e;
+    } finally {
+      // The next spare is forked a moment after this reload has answered: forking and
+      // loading a process would otherwise compete with the reload, and with the first
+      // connections of the new worker (a plug released after the reload, say).
+      if (!this.spare) {
+        clearTimeout(this.spareTimer);
+        this.spareTimer = setTimeout(() => this.prepareSpare(), SPARE_DELAY_MS).unref();
+      }
     }
   }
 
@@ -262,6 +276,7 @@ export class Master extends EventEmitter<MasterEvents> {
    */
   stop(graceMs = this.graceMs()): Promise<ProxyStats> {
     this.stopping ??= (async () => {
+      clearTimeout(this.spareTimer);
       await this.reloading;
       await this.dropSpare();
       const worker = this.current;
@@ -279,6 +294,8 @@ export class Master extends EventEmitter<MasterEvents> {
 
   /** Kill every worker now (a second Ctrl-C). */
   kill(): void {
+    this.killed = true;
+    clearTimeout(this.spareTimer);
     this.current.kill();
     void this.spare?.then((spare) => spare?.kill());
     rmSync(this.runtimeDir, { recursive: true, force: true });

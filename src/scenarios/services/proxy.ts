@@ -12,7 +12,8 @@ import { apiRequest } from '../../proxy/api/client.js';
 import type { ProxyService, ReloadStrategy } from '../planTypes.js';
 import { StepFailure } from '../run/stepContext.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/qplug.js', import.meta.url));
+/** `qplug proxy -c <file> --json` without the CLI parser (src/proxy/main.ts): it starts faster. */
+const PROXY_MAIN = fileURLToPath(new URL('../../proxy/main.js', import.meta.url));
 /** A unix socket path holds at most 107 bytes. */
 const MAX_SOCKET_PATH = 107;
 /** The proxy's own bound on one API command; a reload that hangs longer has failed. */
@@ -60,7 +61,7 @@ export function removeProxyFiles(files: ProxyFiles | undefined): void {
 }
 
 export function proxyArgv(files: ProxyFiles): string[] {
-  return [process.execPath, BIN, 'proxy', '-c', files.configFile, '--json'];
+  return [process.execPath, PROXY_MAIN, files.configFile];
 }
 
 export interface ProxyReady {
@@ -85,12 +86,16 @@ export interface ProxyReloaded {
   readonly strategy: ReloadStrategy;
   readonly oldPid: number;
   readonly newPid: number;
+  /** The proxy's own measure: from its reload command until the new worker served. */
   readonly ms: number;
+  /** From sending the request to reading the answer: what the caller (and a plug held across it) waits. */
+  readonly callMs: number;
 }
 
 /** `reload <strategy>` over the runtime API; resolves once the proxy says the new worker serves. */
 export async function reloadProxy(name: string, socket: string, strategy: ReloadStrategy, signal: AbortSignal): Promise<ProxyReloaded> {
   signal.throwIfAborted();
+  const sent = performance.now();
   const request = apiRequest(socket, `reload ${strategy} --json`, { timeoutMs: RELOAD_TIMEOUT_MS });
   let onAbort = () => undefined as void;
   const aborted = new Promise<never>((_, reject) => {
@@ -100,10 +105,11 @@ export async function reloadProxy(name: string, socket: string, strategy: Reload
   request.catch(() => undefined);
   try {
     const reply = await Promise.race([request, aborted]);
+    const callMs = Math.round((performance.now() - sent) * 10) / 10;
     if (!reply.ok) throw new StepFailure(`reload of '${name}' (${strategy}) failed: ${reply.error ?? reply.lines.join(' ')}`);
     const r = JSON.parse(reply.lines.join('')) as Partial<ProxyReloaded>;
     if (typeof r.oldPid !== 'number' || typeof r.newPid !== 'number' || typeof r.ms !== 'number') throw new Error(`reload of '${name}': unexpected reply ${reply.lines.join(' ').slice(0, 200)}`);
-    return { strategy, oldPid: r.oldPid, newPid: r.newPid, ms: r.ms };
+    return { strategy, oldPid: r.oldPid, newPid: r.newPid, ms: r.ms, callMs };
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
