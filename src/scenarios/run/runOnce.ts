@@ -39,9 +39,13 @@ const LOAD_START_TIMEOUT_MS = 60_000;
 function firstPlugLayouts(timeline: readonly StepPlan[]): { host: string; dev: string; match: string | null; limitBytes: number | null }[] {
   const first = new Map<string, { host: string; dev: string; match: string | null; limitBytes: number | null }>();
   for (const step of timeline) {
-    if (step.type !== 'plug' && step.type !== 'pulse') continue;
-    const key = `${step.host}/${step.dev}`;
-    if (!first.has(key)) first.set(key, { host: step.host, dev: step.dev, match: step.match, limitBytes: step.type === 'plug' ? step.limitBytes : null });
+    const layout = step.type === 'plug' ? step
+      : step.type === 'pulse' ? { ...step, limitBytes: null }
+      : step.type === 'reload' && step.hold ? { ...step.hold, limitBytes: null }
+      : null;
+    if (!layout) continue;
+    const key = `${layout.host}/${layout.dev}`;
+    if (!first.has(key)) first.set(key, { host: layout.host, dev: layout.dev, match: layout.match, limitBytes: layout.limitBytes });
   }
   return [...first.values()];
 }
@@ -113,6 +117,13 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
     await createTopology(plan.topology, runId);
     // Every device's first plug layout, attached now (pass-through) rather than at its step's time.
     for (const step of firstPlugLayouts(plan.timeline)) await plugs.prepare(step.host, step.dev, step);
+    // The load processes start beside the services (each Node process takes its time, ~0.7 s in
+    // the lab); they send nothing before go(t0).
+    const byHost = new Map<string, LoadPlan[]>();
+    for (const l of plan.load) byHost.set(l.from, [...(byHost.get(l.from) ?? []), l]);
+    for (const [host, list] of byHost) loads.push(new LoadProcess(host, netnsOf(host), list, deriveSeed(o.seed, host), onAttempts));
+    const loadsStarted = Promise.all(loads.map((l) => l.start(LOAD_START_TIMEOUT_MS)));
+    loadsStarted.catch(() => undefined); // awaited in the load phase; teardown stops them either way
     setPhase('services');
     for (const s of plan.services) {
       signal.throwIfAborted();
@@ -131,10 +142,7 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
       await sp.start(signal);
     }
     setPhase('load');
-    const byHost = new Map<string, LoadPlan[]>();
-    for (const l of plan.load) byHost.set(l.from, [...(byHost.get(l.from) ?? []), l]);
-    for (const [host, list] of byHost) loads.push(new LoadProcess(host, netnsOf(host), list, deriveSeed(o.seed, host), onAttempts));
-    await Promise.all(loads.map((l) => l.start(LOAD_START_TIMEOUT_MS)));
+    await loadsStarted;
     signal.throwIfAborted();
     setPhase('timeline');
     t0 = Date.now();

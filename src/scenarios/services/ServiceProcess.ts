@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ReloadMethod, ServicePlan } from '../planTypes.js';
 import { deferred, onLines, runCommand, signalGroup, signalPid, waitExit, type Deferred } from '../run/proc.js';
-import { freshServiceDir, parseReadyLine, proxyArgv, reloadProxy, serviceDir, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReloaded } from './proxy.js';
+import { freshServiceDir, parseReadyLine, proxyArgv, reloadProxy, serviceDir, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReady, type ProxyReloaded } from './proxy.js';
 import { waitReady } from './ready.js';
 import type { BuiltinSpec } from './server.js';
 
@@ -42,6 +42,8 @@ export class ServiceProcess {
   private exitedFlag = false;
   private stopping = false;
   private listening: Deferred<void> | undefined;
+  /** Where a proxy's ready line says it listens (every frontend). */
+  private proxyListens: ProxyReady['frontends'] = [];
   private proxyFiles: ProxyFiles | undefined;
   /** Command services: made (0700) on the first start, kept across restarts, removed by stop(). */
   private runDir: string | undefined;
@@ -111,6 +113,7 @@ export class ServiceProcess {
       const proxyReady = this.plan.type === 'proxy' ? parseReadyLine(text) : null;
       if (proxyReady) {
         this.workerPid = proxyReady.workerPid;
+        this.proxyListens = proxyReady.frontends;
         this.listening?.resolve();
       }
       this.lines.push(text);
@@ -138,8 +141,12 @@ export class ServiceProcess {
     // Reload steps need the runtime API: the proxy prints its socket just after the ready line.
     if (this.plan.type === 'proxy') await Promise.race([this.waitForOutput(/^\{"event":"api"/, both), aborted]);
     const p = this.plan;
-    const isDefault = p.ready.kind === 'tcp' && (p.type === 'echo' || p.type === 'http') && p.ready.port === p.port;
-    if (!isDefault) await waitReady(this, p.ready, signal);
+    // What the service itself said it listens on needs no probe (a probe is one more process: ~1 s in the lab).
+    const r = p.ready;
+    const said = r.kind === 'tcp' && (p.type === 'proxy'
+      ? this.proxyListens.some((f) => f.port === r.port && (f.host === r.address || f.host === '0.0.0.0' || f.host === '::'))
+      : p.type !== 'command' && r.port === p.port);
+    if (!said) await waitReady(this, r, signal);
   }
 
   /** Every process's counters added up; peaks (peak_*) are the highest instead. */
@@ -193,7 +200,8 @@ export class ServiceProcess {
     this.frozen = false;
   }
 
-  async reload(method: ReloadMethod, signal: AbortSignal): Promise<void> {
+  /** `answered` runs as soon as the reload is done, before its events (a reload's hold releases its plug there). */
+  async reload(method: ReloadMethod, signal: AbortSignal, answered?: () => Promise<void>): Promise<void> {
     switch (method.kind) {
       case 'signal':
         this.sendSignal(method.signal);
@@ -211,12 +219,14 @@ export class ServiceProcess {
       case 'proxy': {
         if (this.exitedFlag || !this.proxyFiles) throw new Error(`service '${this.name}' is not running: cannot reload it`);
         const reloaded = await reloadProxy(this.name, this.proxyFiles.socket, method.strategy, signal);
+        await answered?.();
         this.workerPid = reloaded.newPid;
         this.onReload({ ...reloaded, pid: this.pid });
         this.onState('reloaded', this.pid, `${method.strategy}: worker ${reloaded.oldPid} -> ${reloaded.newPid} in ${reloaded.ms}ms`);
         return;
       }
     }
+    await answered?.();
     this.onState('reloaded', this.pid, method.kind);
   }
 
