@@ -54,9 +54,10 @@ function planTimeline(drafts: unknown[], ctx: PlanContext): StepPlan[] {
     const stepCtx: StepContext = {
       report: (field, message) => ctx.report(field === null ? path : [...path, field], message),
       host: (draft) => ctx.host(draft.host, [...path, 'host']),
-      hostDevice: (draft) => {
-        const host = ctx.host(draft.host, [...path, 'host']);
-        const dev = host && ctx.device(host, draft.dev, [...path, 'dev']);
+      hostDevice: (draft, under) => {
+        const at = under === undefined ? path : [...path, under];
+        const host = ctx.host(draft.host, [...at, 'host']);
+        const dev = host && ctx.device(host, draft.dev, [...at, 'dev']);
         return host && dev ? { host, dev } : undefined;
       },
       service: (draft, field = 'service') => ctx.service(draft[field], [...path, field]),

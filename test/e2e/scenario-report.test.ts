@@ -58,7 +58,7 @@ function syntheticEvents(): ScenarioEvent[] {
     { type: 'attempts', variant: bug, run: 2, attempts: attempts(500, 1000).slice(0, 80) },
     { type: 'plug', variant: bug, run: 2, host: 'client', dev: 'c0', state: 'release-one', match: null, atMs: 800 },
     { type: 'plug', variant: bug, run: 2, host: 'client', dev: 'c0', state: 'pass-through', match: null, atMs: 1000 },
-    { type: 'reload', variant: bug, run: 2, service: 'lb', strategy: 'restart', pid: 10, oldPid: 11, newPid: 12, ms: 120, atMs: 1500 },
+    { type: 'reload', variant: bug, run: 2, service: 'lb', strategy: 'restart', pid: 10, oldPid: 11, newPid: 12, ms: 120, callMs: 124, atMs: 1500 },
     { type: 'mark', variant: bug, run: 2, name: 'half<way>', atMs: 1600 },
     { type: 'plug', variant: bug, run: 2, host: 'server', dev: 's0', state: 'buffering', match: null, atMs: 2000 },
     { type: 'attempts', variant: bug, run: 2, attempts: attempts(2000, 2500).slice(80) },

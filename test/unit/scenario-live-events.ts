@@ -53,7 +53,7 @@ export const midRunEvents: ScenarioEvent[] = [
   { type: 'plug', ...base, host: 'client', dev: 'c0', state: 'buffering', match: 'tcp dport 8080', atMs: 510 },
   { type: 'step-end', ...base, index: 0, step: 'plug', atMs: 510, error: null },
   { type: 'step-start', ...base, index: 1, step: 'reload', atMs: 1000 },
-  { type: 'reload', ...base, service: 'lb', strategy: 'restart', pid: 42, oldPid: 43, newPid: 44, ms: 1.25, atMs: 1001 },
+  { type: 'reload', ...base, service: 'lb', strategy: 'restart', pid: 42, oldPid: 43, newPid: 44, ms: 1.25, callMs: 3.5, atMs: 1001 },
   { type: 'step-end', ...base, index: 1, step: 'reload', atMs: 1001, error: null },
   { type: 'counters', ...base, atMs: 1500, counters: { conns: counters({ attempts: 3000, ok: 2990, refused: 10 }) } },
   { type: 'step-start', ...base, index: 2, step: 'release_one', atMs: 1500 },
@@ -65,7 +65,7 @@ export const midRunEvents: ScenarioEvent[] = [
   { type: 'step-end', ...base, index: 3, step: 'release', atMs: 2000, error: null },
   { type: 'counters', ...base, atMs: 2000, counters: { conns: counters({ attempts: 4000, ok: 3980, refused: 20 }) } },
   { type: 'step-start', ...base, index: 4, step: 'reload', atMs: 2500 },
-  { type: 'reload', ...base, service: 'lb', strategy: 'restart', pid: 42, oldPid: 44, newPid: 45, ms: 0.75, atMs: 2501 },
+  { type: 'reload', ...base, service: 'lb', strategy: 'restart', pid: 42, oldPid: 44, newPid: 45, ms: 0.75, callMs: 2.25, atMs: 2501 },
   { type: 'counters', ...base, atMs: 2500, counters: { conns: counters({ attempts: 5000, ok: 4960, refused: 30, reset: 10 }) } },
   { type: 'warning', ...base, message: 'lb: slow to stop' },
 ];

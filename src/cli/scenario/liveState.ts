@@ -6,7 +6,7 @@
  */
 import { COUNTERS } from '../../scenarios/expression.js';
 import type { Role } from '../../scenarios/planTypes.js';
-import type { Counters, ReloadRecord, RunPhase, ScenarioEvent } from '../../scenarios/run/events.js';
+import { reloadRecordOf, type Counters, type ReloadRecord, type RunPhase, type ScenarioEvent } from '../../scenarios/run/events.js';
 import { progressLine } from '../../scenarios/run/report.js';
 
 export type PlugState = 'buffering' | 'pass-through' | 'release-one';
@@ -227,8 +227,7 @@ export function reduceLive(s: LiveState, e: ScenarioEvent, nowMs: number): LiveS
     case 'mark':
       return tick({ ...state, marks: [...state.marks, { name: e.name, atMs: e.atMs }] }, e.atMs, nowMs);
     case 'reload': {
-      const record: ReloadRecord = { service: e.service, strategy: e.strategy, pid: e.pid, oldPid: e.oldPid, newPid: e.newPid, ms: e.ms, atMs: e.atMs };
-      return tick({ ...state, reloads: [...state.reloads, record] }, e.atMs, nowMs);
+      return tick({ ...state, reloads: [...state.reloads, reloadRecordOf(e)] }, e.atMs, nowMs);
     }
     case 'attempts':
       return addAttempts(state, e.attempts);

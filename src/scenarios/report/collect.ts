@@ -5,7 +5,7 @@
  * Feed it every event (`add`), from this machine or from the lab; it works
  * as well on a run a signal cut short (no scenario-end).
  */
-import type { Attempt, PlugWindow, ReloadRecord, RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from '../run/events.js';
+import { reloadRecordOf, type Attempt, type PlugWindow, type ReloadRecord, type RunResult, type ScenarioEvent, type ScenarioSummary, type VariantSummary } from '../run/events.js';
 
 export type { PlugWindow };
 import type { Role } from '../planTypes.js';
@@ -104,7 +104,7 @@ export class ScenarioCollector {
         this.plug(e);
         return;
       case 'reload': {
-        this.run(e)?.reloads.push({ service: e.service, strategy: e.strategy, pid: e.pid, oldPid: e.oldPid, newPid: e.newPid, ms: e.ms, atMs: e.atMs });
+        this.run(e)?.reloads.push(reloadRecordOf(e));
         return;
       }
       case 'mark':

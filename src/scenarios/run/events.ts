@@ -24,7 +24,10 @@ export interface ReloadRecord {
   readonly pid: number | null;
   readonly oldPid: number;
   readonly newPid: number;
+  /** The proxy's own measure: from its reload command until the new worker served. */
   readonly ms: number;
+  /** From the reload request to its answer, as the step saw it (what a plug held across the reload waits). */
+  readonly callMs: number;
   /** When the reload finished, ms after t0. */
   readonly atMs: number;
 }
@@ -134,4 +137,9 @@ export interface ScenarioSummary {
   readonly duration_ms: number;
   /** Where it ran: this machine, or the kernel lab. */
   readonly where: 'host' | 'lab';
+}
+
+/** The record a reload event carries. */
+export function reloadRecordOf(e: Extract<ScenarioEvent, { type: 'reload' }>): ReloadRecord {
+  return { service: e.service, strategy: e.strategy, pid: e.pid, oldPid: e.oldPid, newPid: e.newPid, ms: e.ms, callMs: e.callMs, atMs: e.atMs };
 }

@@ -89,7 +89,7 @@ export function insideLab(): boolean {
 }
 
 export function usesPlug(variants: readonly VariantPlan[]): boolean {
-  return variants.some((v) => v.timeline.some((s) => PLUG_STEPS.has(s.type)));
+  return variants.some((v) => v.timeline.some((s) => PLUG_STEPS.has(s.type) || (s.type === 'reload' && s.hold !== null)));
 }
 
 /** Why this scenario must run in the lab, or null when it runs here. */

@@ -39,11 +39,13 @@ function timingRows(variants: readonly VariantSummary[]): string[][] | null {
   const results = variants.flatMap((v) => v.results);
   if (!results.some((r) => r.reloads.length > 0 || r.plugWindows.length > 0)) return null;
   return [
-    ['timing', 'reloads', 'reload p50', 'reload max', 'longest hold', 'slowest connection'],
+    ['timing', 'reloads', 'reload p50', 'reload max', 'call max', 'longest hold', 'slowest connection'],
     ...variants.map((v) => {
       const reloads = v.results.flatMap((r) => r.reloads.map((x) => x.ms));
+      const calls = v.results.flatMap((r) => r.reloads.map((x) => x.callMs));
       const holds = v.results.flatMap((r) => r.plugWindows.filter((w) => w.toMs !== null).map((w) => w.toMs! - w.fromMs));
-      return [v.name, String(reloads.length), ms(median(reloads)), ms(reloads.length ? Math.max(...reloads) : null), ms(holds.length ? Math.max(...holds) : null), ms(worst(v.results, 'max'))];
+      const max = (xs: number[]) => ms(xs.length ? Math.max(...xs) : null);
+      return [v.name, String(reloads.length), ms(median(reloads)), max(reloads), max(calls), max(holds), ms(worst(v.results, 'max'))];
     }),
   ];
 }
@@ -123,7 +125,7 @@ export function summaryJson(s: ScenarioSummary): Record<string, unknown> {
         expectations: r.expectations,
         error: r.error,
         marks: r.marks,
-        reloads: r.reloads.map((x) => ({ service: x.service, strategy: x.strategy, pid: x.pid, old_pid: x.oldPid, new_pid: x.newPid, ms: x.ms, at_ms: x.atMs })),
+        reloads: r.reloads.map((x) => ({ service: x.service, strategy: x.strategy, pid: x.pid, old_pid: x.oldPid, new_pid: x.newPid, ms: x.ms, call_ms: x.callMs, at_ms: x.atMs })),
         plug_windows: r.plugWindows.map((w) => ({ host: w.host, dev: w.dev, match: w.match, from_ms: w.fromMs, to_ms: w.toMs })),
         warnings: r.warnings,
       })),

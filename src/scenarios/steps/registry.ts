@@ -17,8 +17,8 @@ export interface StepContext {
   report(field: string | null, message: string): void;
   /** The step's `host`, or the only host when it names none. */
   host(draft: Checked): string | undefined;
-  /** The step's `host` and `dev`, the device checked against that host. */
-  hostDevice(draft: Checked): { host: string; dev: string } | undefined;
+  /** The step's `host` and `dev` (or those of its object field `under`, e.g. a reload's hold), the device checked against that host. */
+  hostDevice(draft: Checked, under?: string): { host: string; dev: string } | undefined;
   /** The service named by `field` (default `service`). */
   service(draft: Checked, field?: string): { name: string; type: ServiceType; reload: ReloadMethod } | undefined;
   /** A condition (after:, until:), its services and load generators checked. */

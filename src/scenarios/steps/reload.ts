@@ -1,14 +1,29 @@
-/** reload: reload a service by a signal, a command, or (proxy) a reload strategy. */
+/**
+ * reload: reload a service by a signal, a command, or (proxy) a reload
+ * strategy. With `hold`, the reload is wrapped the way Yelp wraps HAProxy's:
+ * plug host/dev (e.g. new handshakes only), reload, release, back to back
+ * with nothing between, so the plug is held for the reload and no longer.
+ */
+import { compileMatch } from '../../plug/match.js';
 import { RELOAD_STRATEGIES, type ReloadMethod, type ReloadStrategy, type StepBase } from '../planTypes.js';
-import { argvSpec, nameSpec, normaliseSignal, shellSpec, signalSpec } from '../schema/common.js';
-import { obj, oneOf } from '../schema/spec.js';
-import { defineStep } from './registry.js';
+import { argvSpec, matchSpec, nameSpec, normaliseSignal, shellSpec, signalSpec } from '../schema/common.js';
+import { duration, obj, oneOf } from '../schema/spec.js';
+import { defineStep, deviceFields } from './registry.js';
+
+/** What a reload holds while it runs: a plug put in just before and released just after. */
+export interface ReloadHold {
+  readonly host: string;
+  readonly dev: string;
+  readonly match: string | null;
+  readonly maxHoldMs: number;
+}
 
 export interface ReloadStep extends StepBase {
   readonly type: 'reload';
   readonly service: string;
   /** Without a method in the step: the service's own (a proxy's reload_strategy, a command's reload:, else restart). */
   readonly method: ReloadMethod;
+  readonly hold: ReloadHold | null;
 }
 
 export const reloadStep = defineStep<ReloadStep>({
@@ -21,6 +36,14 @@ export const reloadStep = defineStep<ReloadStep>({
       argv: argvSpec,
       shell: shellSpec,
       strategy: oneOf(RELOAD_STRATEGIES, { description: "Proxy services only: how the new proxy takes over (default: the service's reload_strategy)." }),
+      hold: obj(
+        {
+          ...deviceFields,
+          match: matchSpec,
+          max_hold: duration({ default: '60s', positive: true, description: 'Dead-man release: released after this long even if the reload hangs.' }),
+        },
+        { required: ['dev'], description: "Plug host/dev just before the reload and release it just after, nothing between (Yelp's recipe: hold new handshakes while the listeners change)." },
+      ),
     },
     { required: ['service'], atMostOne: [['signal', 'argv', 'shell', 'strategy']] },
   ),
@@ -39,7 +62,27 @@ export const reloadStep = defineStep<ReloadStep>({
       }
       method = { kind: 'proxy', strategy: d.strategy as ReloadStrategy };
     } else method = service.reload;
-    return method && { type: 'reload', service: service.name, method };
+    let hold: ReloadHold | null = null;
+    if (d.hold && typeof d.hold === 'object') {
+      const h = d.hold as Record<string, unknown>;
+      const target = ctx.hostDevice(h, 'hold');
+      if (!target) return undefined;
+      hold = { ...target, match: typeof h.match === 'string' ? compileMatch(h.match).text : null, maxHoldMs: h.max_hold as number };
+    }
+    return method && { type: 'reload', service: service.name, method, hold };
   },
-  run: (s, ctx) => ctx.service(s.service).reload(s.method, ctx.signal),
+  run: async (s, ctx) => {
+    const service = ctx.service(s.service);
+    if (!s.hold) return service.reload(s.method, ctx.signal);
+    const { host, dev, match, maxHoldMs } = s.hold;
+    let released: Promise<void> | undefined;
+    const release = () => (released ??= ctx.release(host, dev));
+    await ctx.plug(host, dev, { match, maxHoldMs, limitBytes: null });
+    try {
+      // Released the moment the reload answers, before anything else (its events) runs.
+      await service.reload(s.method, ctx.signal, release);
+    } finally {
+      await release();
+    }
+  },
 });
