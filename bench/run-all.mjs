@@ -10,6 +10,8 @@ const benches = [
   { name: 'control latency', argv: [join(root, 'bin', 'qplug.js'), 'lab', 'run', '--', process.execPath, join(root, 'bench', 'control-latency.mjs')] },
   // On this host, not in the lab: the proxy needs no sch_plug, and an emulated CPU would say nothing about throughput.
   { name: 'proxy', argv: [join(root, 'bench', 'proxy.mjs')] },
+  // reload-race in the lab and, with its plug steps as marks, on this host.
+  { name: 'first reproduction', argv: [join(root, 'bench', 'first-reproduction.mjs'), '--runs', '3'] },
 ];
 let failed = 0;
 for (const b of benches) {
