@@ -2,10 +2,10 @@
  * Where the lab keeps things and which host tools it uses. Pure functions take
  * their inputs (env, uid, home) as arguments so they can be unit-tested.
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import { findOnPath, isExecutableFile } from '../executables.js';
 
 export const DEFAULT_MEMORY_MB = 2048;
 export const DEFAULT_CPUS = 2;
@@ -51,26 +51,12 @@ export function chooseAccel(env: Record<string, string | undefined> = process.en
   throw new EnvironmentError('E_LAB', `QPLUG_LAB_ACCEL='${env.QPLUG_LAB_ACCEL}' is not supported: it must be 'tcg' (the default) or 'kvm'; unset it or fix the value`);
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * First `name` on PATH. The sbin directories are searched too because depmod
  * lives there and non-root PATHs often lack them.
  */
 export function findExecutable(name: string, pathEnv: string | undefined = process.env.PATH): string | null {
-  const dirs = [...(pathEnv ?? '').split(delimiter).filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return null;
+  return findOnPath(name, pathEnv, ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin']);
 }
 
 /** $QPLUG_LAB_QEMU when set (null if it is not executable), else qemu-system-x86_64 on PATH. */

@@ -1,6 +1,7 @@
 /** services:, load: and requires: -> their plan form, with hosts, ports and targets checked. */
-import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { findOnPath, isExecutableFile } from '../executables.js';
 import type { Checked } from './check.js';
 import { commandOf, type PlanContext } from './context.js';
 import { COUNTERS } from './expression.js';
@@ -142,20 +143,9 @@ export function planServices(drafts: Record<string, unknown>, ctx: PlanContext, 
   return services;
 }
 
-/** A regular file this process may execute. */
-function executable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The `requires:` commands that are not here: paths as given, names looked up on PATH. */
 export function missingCommands(requires: Requirements, path: string = process.env.PATH ?? ''): string[] {
-  const dirs = path.split(':').filter(Boolean);
-  return requires.commands.filter((c) => (c.includes('/') ? !executable(c) : !dirs.some((dir) => executable(join(dir, c)))));
+  return requires.commands.filter((c) => (c.includes('/') ? !isExecutableFile(c) : findOnPath(c, path) === null));
 }
 
 /** requires: -> its plan form (the checker has vetted its shape). */
