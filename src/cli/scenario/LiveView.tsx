@@ -17,6 +17,7 @@ import { Box, Static, Text, render, useStdout, type Instance } from 'ink';
 import { formatDuration } from '../../plug/units.js';
 import { OUTCOMES } from '../../scenarios/expression.js';
 import type { Counters, ScenarioEvent } from '../../scenarios/run/events.js';
+import { pct } from '../../scenarios/run/report.js';
 import { devicePlugs, elapsedMs, eventCells, initialLiveState, plugCells, reduceLive, stripScale, type EventCell, type LiveState, type PlugCell } from './liveState.js';
 
 /** Width of the label column. */
@@ -30,7 +31,6 @@ const MAX_RECENT = 4;
 
 const at = (ms: number) => `@${formatDuration(ms)}`;
 const msText = (ms: number) => (ms < 10 ? `${Math.round(ms * 10) / 10}ms` : formatDuration(ms));
-const pct = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const PLUG_GLYPH: Record<Exclude<PlugCell, null>, { glyph: string; color: string }> = {
@@ -213,7 +213,7 @@ function Variants({ s }: { s: LiveState }) {
   );
 }
 
-export interface LiveViewProps {
+interface LiveViewProps {
   readonly state: LiveState;
   /** The wall clock for this frame (ms): the elapsed time moves on from the latest event with it. */
   readonly nowMs: number;
@@ -221,7 +221,7 @@ export interface LiveViewProps {
   readonly columns: number;
 }
 
-export function LiveView({ state, nowMs, columns }: LiveViewProps) {
+function LiveView({ state, nowMs, columns }: LiveViewProps) {
   const elapsed = elapsedMs(state, nowMs);
   // Room after the strip for a device's state and match, or the strip's scale and legend.
   const width = Math.max(10, Math.min(MAX_STRIP, columns - LABEL - 46));

@@ -7,6 +7,7 @@
 import { COUNTERS } from '../../scenarios/expression.js';
 import type { Role } from '../../scenarios/planTypes.js';
 import { reloadRecordOf, type Counters, type ReloadRecord, type RunPhase, type ScenarioEvent } from '../../scenarios/run/events.js';
+import { sumCounters, zeroCounters } from '../../scenarios/run/metrics.js';
 import { progressLine } from '../../scenarios/run/report.js';
 
 export type PlugState = 'buffering' | 'pass-through' | 'release-one';
@@ -96,11 +97,9 @@ export interface LiveState {
 }
 
 /** The rates are taken over this much run time. */
-export const RATE_WINDOW_MS = 1000;
+const RATE_WINDOW_MS = 1000;
 /** The view moves the run's clock on by the wall clock at most this far past the latest event. */
 const MAX_EXTRAPOLATION_MS = 1000;
-
-export const zeroCounters = (): Counters => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counters;
 
 export function initialLiveState(): LiveState {
   return {
@@ -137,12 +136,6 @@ function freshRun(s: LiveState): LiveState {
     ...s, phase: null, clock: null, services: {}, plugs: [], reloads: [], marks: [], steps: [], stepStarts: [], stepsDone: 0, failedSteps: [],
     load: {}, totals: zeroCounters(), rates: zeroCounters(), samples: [],
   };
-}
-
-function sum(load: Readonly<Record<string, Counters>>): Counters {
-  const total = zeroCounters();
-  for (const c of Object.values(load)) for (const k of COUNTERS) total[k] += c[k];
-  return total;
 }
 
 /** Per second, from the oldest reading kept to the newest. */
@@ -195,7 +188,7 @@ function addAttempts(s: LiveState, attempts: Extract<ScenarioEvent, { type: 'att
     c.attempts++;
     c[a.outcome]++;
   }
-  return { ...s, load, totals: sum(load) };
+  return { ...s, load, totals: sumCounters(Object.values(load)) };
 }
 
 /** The state after one event; `nowMs` is the wall clock when it arrived. */
@@ -234,7 +227,7 @@ export function reduceLive(s: LiveState, e: ScenarioEvent, nowMs: number): LiveS
     case 'counters': {
       // The runner's own tally: it holds every attempt emitted before it.
       const load = Object.fromEntries(Object.entries(e.counters).map(([k, v]) => [k, { ...v }]));
-      const totals = sum(load);
+      const totals = sumCounters(Object.values(load));
       const samples = trimSamples([...state.samples, { atMs: e.atMs, totals }]);
       return tick({ ...state, load, totals, samples, rates: ratesOf(samples) }, e.atMs, nowMs);
     }

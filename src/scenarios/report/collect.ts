@@ -9,6 +9,7 @@ import { reloadRecordOf, type Attempt, type PlugWindow, type ReloadRecord, type 
 
 export type { PlugWindow };
 import type { Role } from '../planTypes.js';
+import { PlugWindows } from '../run/plugWindows.js';
 
 export interface StepSpan {
   readonly index: number;
@@ -64,15 +65,14 @@ export interface CollectorOptions {
   retain?: 'representative' | 'all';
 }
 
-const key = (host: string, dev: string) => `${host}\u0000${dev}`;
-
 export class ScenarioCollector {
   private scenario: string | null = null;
   private seed: number | null = null;
   private summary: ScenarioSummary | null = null;
   private readonly variants = new Map<string, VariantRecord>();
   private readonly current = new Map<string, RunTimeline>();
-  private readonly open = new Map<string, Map<string, { match: string | null; fromMs: number }>>();
+  /** Per run in progress: its plug windows so far. */
+  private readonly windows = new Map<string, PlugWindows>();
   private readonly warnings: string[] = [];
   private readonly retain: 'representative' | 'all';
 
@@ -94,7 +94,7 @@ export class ScenarioCollector {
       case 'run-start': {
         const id = `${e.variant}#${e.run}`;
         this.current.set(id, { variant: e.variant, run: e.run, runId: e.runId, seed: e.seed, attempts: [], plugWindows: [], releaseOnes: [], reloads: [], marks: [], steps: [], result: null });
-        this.open.set(id, new Map());
+        this.windows.set(id, new PlugWindows());
         return;
       }
       case 'attempts':
@@ -150,7 +150,7 @@ export class ScenarioCollector {
     const variants = [...this.variants.values()].map((v) => {
       const unfinished = [...this.current.values()].filter((t) => t.variant === v.name);
       if (v.timelines.length > 0 || unfinished.length === 0) return v;
-      return { ...v, timelines: unfinished.map((t) => this.withOpenWindows(t, `${t.variant}#${t.run}`)) };
+      return { ...v, timelines: unfinished.map((t) => this.withWindows(t, `${t.variant}#${t.run}`)) };
     });
     return { scenario: this.scenario, seed: this.seed, variants, summary: this.summary, warnings: this.warnings };
   }
@@ -171,18 +171,9 @@ export class ScenarioCollector {
   private plug(e: Extract<ScenarioEvent, { type: 'plug' }>): void {
     const id = `${e.variant}#${e.run}`;
     const timeline = this.current.get(id);
-    const open = this.open.get(id);
-    if (!timeline || !open) return;
-    const k = key(e.host, e.dev);
-    const window = open.get(k);
-    if (e.state === 'buffering') {
-      if (!window) open.set(k, { match: e.match, fromMs: e.atMs });
-    } else if (e.state === 'release-one') {
-      timeline.releaseOnes.push({ host: e.host, dev: e.dev, atMs: e.atMs });
-    } else if (window) {
-      timeline.plugWindows.push({ host: e.host, dev: e.dev, match: window.match, fromMs: window.fromMs, toMs: e.atMs });
-      open.delete(k);
-    }
+    if (!timeline) return;
+    this.windows.get(id)?.add(e);
+    if (e.state === 'release-one') timeline.releaseOnes.push({ host: e.host, dev: e.dev, atMs: e.atMs });
   }
 
   private endRun(result: RunResult): void {
@@ -192,21 +183,17 @@ export class ScenarioCollector {
     v.role ??= result.role;
     v.results.push(result);
     if (!timeline) return;
-    const done = { ...this.withOpenWindows(timeline, id), result };
+    const done = { ...this.withWindows(timeline, id), result };
     this.current.delete(id);
-    this.open.delete(id);
+    this.windows.delete(id);
     const first = v.timelines.length === 0;
     const firstReproduced = result.reproduced && !v.timelines.some((t) => t.result?.reproduced);
     if (this.retain === 'all' || first || firstReproduced) v.timelines.push(done);
   }
 
-  /** The timeline with the plugs still frozen at its end as windows without an end. */
-  private withOpenWindows(t: RunTimeline, id: string): RunTimeline {
-    const still = [...(this.open.get(id) ?? [])].map(([k, w]): PlugWindow => {
-      const [host = '', dev = ''] = k.split('\u0000');
-      return { host, dev, match: w.match, fromMs: w.fromMs, toMs: null };
-    });
-    return { ...t, plugWindows: [...t.plugWindows, ...still].sort((a, b) => a.fromMs - b.fromMs) };
+  /** The timeline with its plug windows (those still frozen at its end without an end). */
+  private withWindows(t: RunTimeline, id: string): RunTimeline {
+    return { ...t, plugWindows: this.windows.get(id)?.windows() ?? [] };
   }
 }
 

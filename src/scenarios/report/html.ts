@@ -9,6 +9,7 @@ import { formatDuration } from '../../plug/units.js';
 import { OUTCOMES, type Outcome } from '../expression.js';
 import type { ScenarioPlan } from '../planTypes.js';
 import type { Outcomes, RunResult } from '../run/events.js';
+import { pct } from '../run/report.js';
 import { representativeRun, type CollectedScenario, type RunTimeline, type VariantRecord } from './collect.js';
 
 export const OUTCOME_COLOURS: Readonly<Record<Outcome, string>> = {
@@ -22,7 +23,7 @@ export const OUTCOME_COLOURS: Readonly<Record<Outcome, string>> = {
 export const PLUG_BAND_COLOUR = '#deebf7';
 /** A plug window in its host/dev lane. */
 export const PLUG_LANE_COLOUR = '#6baed6';
-export const RELEASE_ONE_COLOUR = '#08519c';
+const RELEASE_ONE_COLOUR = '#08519c';
 export const RELOAD_COLOUR = '#37474f';
 export const MARK_COLOUR = '#8c6d31';
 
@@ -40,16 +41,15 @@ export interface ReportOptions {
 }
 
 /** Text for HTML text and attribute values. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const num = (v: number) => String(Math.round(v * 100) / 100);
 const msText = (v: number | null) => (v === null ? '–' : v < 1000 ? `${num(v)} ms` : formatDuration(Math.round(v)));
-const pct = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
 
 /** A bucket width that gives at most ~120 bars. */
-export function bucketFor(extentMs: number): number {
+function bucketFor(extentMs: number): number {
   return [50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000].find((b) => extentMs / b <= 120) ?? Math.ceil(extentMs / 120 / 1000) * 1000;
 }
 
@@ -61,7 +61,7 @@ function tickStep(span: number, count: number): number {
 }
 
 /** How far the run's timeline reaches, ms after t0. */
-export function timelineExtent(t: RunTimeline, durationMs?: number): number {
+function timelineExtent(t: RunTimeline, durationMs?: number): number {
   const ends = [
     durationMs ?? 0,
     ...t.attempts.map((a) => a.startMs + a.latencyMs),
@@ -75,7 +75,7 @@ export function timelineExtent(t: RunTimeline, durationMs?: number): number {
 }
 
 /** Attempts per bucket of start time, per outcome. */
-export function bucketAttempts(t: RunTimeline, bucketMs: number, extentMs: number): Outcomes[] {
+function bucketAttempts(t: RunTimeline, bucketMs: number, extentMs: number): Outcomes[] {
   const n = Math.max(1, Math.ceil(extentMs / bucketMs));
   const buckets = Array.from({ length: n }, () => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>);
   for (const a of t.attempts) {

@@ -3,7 +3,14 @@ import { COUNTERS, OUTCOMES, type Comparison, type Counter, type Expression } fr
 import { Histogram } from '../load/histogram.js';
 import type { Attempt, Counters, ExpectationResult, Outcomes } from './events.js';
 
-const zeroCounters = (): Counters => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counters;
+export const zeroCounters = (): Counters => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counters;
+
+/** Counters added up. */
+export function sumCounters(all: Iterable<Counters>): Counters {
+  const total = zeroCounters();
+  for (const c of all) for (const k of COUNTERS) total[k] += c[k];
+  return total;
+}
 
 export class Metrics {
   private readonly counters = new Map<string, Counters>();
@@ -32,9 +39,7 @@ export class Metrics {
   /** One generator's, or every generator's added up (load null). */
   countersOf(load: string | null): Counters {
     if (load !== null) return { ...(this.counters.get(load) ?? zeroCounters()) };
-    const total = zeroCounters();
-    for (const c of this.counters.values()) for (const k of COUNTERS) total[k] += c[k];
-    return total;
+    return sumCounters(this.counters.values());
   }
 
   histogramOf(load: string | null): Histogram {

@@ -3,7 +3,8 @@ import { formatDuration } from '../../plug/units.js';
 import { OUTCOMES } from '../expression.js';
 import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
 
-const pct = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
+/** A rate (0..1) as a percentage with one decimal. */
+export const pct = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
 const ms = (v: number | null) => (v === null ? '-' : v < 1 ? `${Math.round(v * 1000)}µs` : v < 1000 ? `${Math.round(v * 10) / 10}ms` : formatDuration(Math.round(v)));
 
 function table(rows: string[][]): string {

@@ -16,6 +16,7 @@ import { abortableSleep, runCommand } from './proc.js';
 import { deleteNamespaces, removeRunRecord, writeRunRecord } from './record.js';
 import { StepFailure, type StepRunContext } from './stepContext.js';
 import { runTimeline, waitForCondition } from './timeline.js';
+import { PlugWindows } from './plugWindows.js';
 import { createTopology, plannedNamespaces } from './topology.js';
 
 export interface RunOnceOptions {
@@ -81,12 +82,11 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
     noteSignature();
     for (const fn of metricListeners) fn();
   };
-  const plugWindows: { host: string; dev: string; match: string | null; fromMs: number; toMs: number | null }[] = [];
+  const plugWindows = new PlugWindows();
   const plugs = new RunPlugs(netnsOf, (host, dev, state, match) => {
-    const open = plugWindows.find((w) => w.host === host && w.dev === dev && w.toMs === null);
-    if (state === 'buffering' && !open) plugWindows.push({ host, dev, match, fromMs: atMs(), toMs: null });
-    if ((state === 'pass-through' || state === 'detached') && open) open.toMs = atMs();
-    o.emit({ type: 'plug', ...base, host, dev, state, match, atMs: atMs() });
+    const e = { type: 'plug', ...base, host, dev, state, match, atMs: atMs() } as const;
+    plugWindows.add(e);
+    o.emit(e);
   });
   const service = (name: string) => {
     const s = services.get(name);
@@ -211,7 +211,7 @@ export async function runOnce(o: RunOnceOptions): Promise<RunResult> {
     environmentError,
     marks,
     reloads,
-    plugWindows,
+    plugWindows: plugWindows.windows(),
     warnings,
   };
 }
