@@ -17,6 +17,7 @@ import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, EnvironmentError } from '../../errors.js';
 import type { ScenarioPlan, VariantPlan } from '../planTypes.js';
+import { stepNeedsPlug } from '../steps/index.js';
 import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
 import { summarise } from './runner.js';
 
@@ -24,7 +25,6 @@ import { summarise } from './runner.js';
 export const IN_LAB_ENV = 'QPLUG_SCENARIO_IN_LAB';
 /** The hidden flag of `qplug scenario <file>` that makes it write its events to stdout instead of printing. */
 export const EVENT_STREAM_FLAG = '--event-stream';
-const PLUG_STEPS: ReadonlySet<string> = new Set(['plug', 'release', 'release_one', 'pulse']);
 const QPLUG_BIN = fileURLToPath(new URL('../../../bin/qplug.js', import.meta.url));
 const PACKAGE_ROOT = dirname(dirname(QPLUG_BIN));
 /** RFC 7464's record separator: whatever else reaches stdout cannot be mistaken for an event. */
@@ -89,7 +89,7 @@ export function insideLab(): boolean {
 }
 
 export function usesPlug(variants: readonly VariantPlan[]): boolean {
-  return variants.some((v) => v.timeline.some((s) => PLUG_STEPS.has(s.type) || (s.type === 'reload' && s.hold !== null)));
+  return variants.some((v) => v.timeline.some(stepNeedsPlug));
 }
 
 /** Why this scenario must run in the lab, or null when it runs here. */

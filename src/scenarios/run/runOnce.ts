@@ -8,7 +8,7 @@ import { deriveSeed } from '../load/random.js';
 import { LoadProcess } from '../load/LoadProcess.js';
 import type { LoadPlan, VariantPlan } from '../planTypes.js';
 import { ServiceProcess } from '../services/ServiceProcess.js';
-import type { StepPlan } from '../steps/index.js';
+import { stepPlugLayout, type PlugLayout, type StepPlan } from '../steps/index.js';
 import type { Attempt, ReloadRecord, RunPhase, RunResult, ScenarioEvent } from './events.js';
 import { Metrics } from './metrics.js';
 import { RunPlugs } from './plugs.js';
@@ -36,17 +36,12 @@ export interface RunOnceOptions {
 /** Node's start-up inside the lab's emulated CPU takes seconds: generators get this long to say they are ready. */
 const LOAD_START_TIMEOUT_MS = 60_000;
 
-/** The first plug or pulse step of each host/dev: the layout (match, limit) the run attaches before its timeline. */
-function firstPlugLayouts(timeline: readonly StepPlan[]): { host: string; dev: string; match: string | null; limitBytes: number | null }[] {
-  const first = new Map<string, { host: string; dev: string; match: string | null; limitBytes: number | null }>();
+/** The first plug of each host/dev in the timeline: the layout (match, limit) the run attaches before it starts. */
+function firstPlugLayouts(timeline: readonly StepPlan[]): PlugLayout[] {
+  const first = new Map<string, PlugLayout>();
   for (const step of timeline) {
-    const layout = step.type === 'plug' ? step
-      : step.type === 'pulse' ? { ...step, limitBytes: null }
-      : step.type === 'reload' && step.hold ? { ...step.hold, limitBytes: null }
-      : null;
-    if (!layout) continue;
-    const key = `${layout.host}/${layout.dev}`;
-    if (!first.has(key)) first.set(key, { host: layout.host, dev: layout.dev, match: layout.match, limitBytes: layout.limitBytes });
+    const layout = stepPlugLayout(step);
+    if (layout && !first.has(`${layout.host}/${layout.dev}`)) first.set(`${layout.host}/${layout.dev}`, layout);
   }
   return [...first.values()];
 }

@@ -39,4 +39,4 @@ export type StepPlan =
   | MarkStep;
 
 export type { PlugStep, ReleaseStep, ReleaseOneStep, PulseStep, ReloadStep, SignalStep, FreezeStep, ThawStep, SleepStep, WaitStep, ExecStep, MarkStep };
-export { defineStep, stepDefinition, stepSpecs, stepTypes, type StepContext, type StepDefinition } from './registry.js';
+export { defineStep, stepDefinition, stepNeedsPlug, stepPlugLayout, stepSpecs, stepTypes, type PlugLayout, type StepContext, type StepDefinition } from './registry.js';

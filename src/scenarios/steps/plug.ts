@@ -41,4 +41,5 @@ export const plugStep = defineStep<PlugStep>({
     };
   },
   run: (s, ctx) => ctx.plug(s.host, s.dev, { match: s.match, maxHoldMs: s.maxHoldMs, limitBytes: s.limitBytes }),
+  plugLayout: (s) => ({ host: s.host, dev: s.dev, match: s.match, limitBytes: s.limitBytes }),
 });

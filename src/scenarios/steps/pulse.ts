@@ -31,4 +31,5 @@ export const pulseStep = defineStep<PulseStep>({
       await ctx.release(s.host, s.dev);
     }
   },
+  plugLayout: (s) => ({ host: s.host, dev: s.dev, match: s.match, limitBytes: null }),
 });

@@ -30,6 +30,14 @@ export interface StepContext {
 /** The step's own fields; index, trigger and note are the timeline's. */
 export type StepFields<T extends StepBase> = Omit<T, 'index' | 'trigger' | 'note'>;
 
+/** A plug a step puts in: the layout a run attaches (pass-through) before its timeline. */
+export interface PlugLayout {
+  readonly host: string;
+  readonly dev: string;
+  readonly match: string | null;
+  readonly limitBytes: number | null;
+}
+
 export interface StepDefinition<T extends StepBase = StepBase> {
   readonly type: T['type'];
   /** One line, for docs and --help. */
@@ -40,6 +48,21 @@ export interface StepDefinition<T extends StepBase = StepBase> {
   readonly normalise: (draft: Checked, ctx: StepContext) => StepFields<T> | undefined;
   /** Do the step; resolves when it is over (the next sequence step starts then). Throwing fails the run. */
   readonly run: (step: T, ctx: StepRunContext) => Promise<void>;
+  /** The plug this step puts in, if any. */
+  readonly plugLayout?: (step: T) => PlugLayout | null;
+  /** The step works a plug without putting one in (a release): it needs sch_plug too. */
+  readonly releasesPlug?: true;
+}
+
+/** Whether a step needs sch_plug: it puts in a plug or releases one. */
+export function stepNeedsPlug(step: StepBase): boolean {
+  const d = registry.get(step.type);
+  return d !== undefined && (d.releasesPlug === true || (d.plugLayout?.(step) ?? null) !== null);
+}
+
+/** The plug a step puts in, if any. */
+export function stepPlugLayout(step: StepBase): PlugLayout | null {
+  return registry.get(step.type)?.plugLayout?.(step) ?? null;
 }
 
 const registry = new Map<string, StepDefinition>();

@@ -18,4 +18,5 @@ export const releaseStep = defineStep<ReleaseStep>({
     return target && { type: 'release', ...target };
   },
   run: (s, ctx) => ctx.release(s.host, s.dev),
+  releasesPlug: true,
 });

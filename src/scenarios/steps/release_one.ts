@@ -18,4 +18,5 @@ export const releaseOneStep = defineStep<ReleaseOneStep>({
     return target && { type: 'release_one', ...target };
   },
   run: (s, ctx) => ctx.releaseOne(s.host, s.dev),
+  releasesPlug: true,
 });

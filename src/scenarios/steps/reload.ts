@@ -85,4 +85,5 @@ export const reloadStep = defineStep<ReloadStep>({
       await release();
     }
   },
+  plugLayout: (s) => (s.hold ? { host: s.hold.host, dev: s.hold.dev, match: s.hold.match, limitBytes: null } : null),
 });
