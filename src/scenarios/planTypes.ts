@@ -10,6 +10,9 @@ export type Role = 'bug' | 'fix' | 'null';
 export const ROLES: readonly Role[] = ['bug', 'fix', 'null'];
 export type ReloadStrategy = 'restart' | 'reuseport' | 'handoff';
 export const RELOAD_STRATEGIES: readonly ReloadStrategy[] = ['restart', 'reuseport', 'handoff'];
+/** How the built-in http service treats an Idempotency-Key (docs/scenarios.md). */
+export type IdempotencyMode = 'none' | 'reserve' | 'record';
+export const IDEMPOTENCY_MODES: readonly IdempotencyMode[] = ['none', 'reserve', 'record'];
 
 /** Always an argv; `shell: "..."` becomes ["/bin/sh", "-c", "..."] with shell: true. */
 export interface Command {
@@ -75,7 +78,7 @@ export interface HttpService extends ServiceBase {
   readonly keepaliveTimeoutMs: number;
   readonly responseBytes: number;
   /** How an Idempotency-Key header is honoured (services/server.ts). */
-  readonly idempotency: 'none' | 'reserve' | 'record';
+  readonly idempotency: IdempotencyMode;
 }
 
 export interface ProxyService extends ServiceBase {

@@ -6,7 +6,7 @@ import type { Checked } from './check.js';
 import { commandOf, type PlanContext } from './context.js';
 import { COUNTERS } from './expression.js';
 import type { Path } from './located.js';
-import type { LoadPlan, ReadyCheck, ReloadMethod, ReloadStrategy, Requirements, ServicePlan } from './planTypes.js';
+import type { IdempotencyMode, LoadPlan, ReadyCheck, ReloadMethod, ReloadStrategy, Requirements, ServicePlan } from './planTypes.js';
 import { checkProxyConfig, type ProxyCheckSource } from './proxyConfig.js';
 import { isIpv4, normaliseSignal } from './schema/common.js';
 import { hostAddress } from './topology.js';
@@ -98,7 +98,7 @@ export function planServices(drafts: Record<string, unknown>, ctx: PlanContext, 
             responseDelayMs: d.response_delay as number,
             keepaliveTimeoutMs: d.keepalive_timeout as number,
             responseBytes: d.response_size as number,
-            idempotency: d.idempotency === true ? 'reserve' : d.idempotency === false || d.idempotency === undefined ? 'none' : (d.idempotency as 'none' | 'reserve' | 'record'),
+            idempotency: d.idempotency === true ? 'reserve' : d.idempotency === false || d.idempotency === undefined ? 'none' : (d.idempotency as IdempotencyMode),
           });
         }
         break;

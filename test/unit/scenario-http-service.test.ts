@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpKeepaliveLoad } from '../../src/scenarios/planTypes.js';
 import { onLines } from '../../src/scenarios/run/proc.js';
-import type { BuiltinSpec, IdempotencyMode } from '../../src/scenarios/services/server.js';
+import type { BuiltinSpec } from '../../src/scenarios/services/server.js';
+import type { IdempotencyMode } from '../../src/scenarios/planTypes.js';
+import { OUTCOMES } from '../../src/scenarios/expression.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER = join(root, 'dist', 'scenarios', 'services', 'server.js');
@@ -107,8 +109,7 @@ async function runGenerator(load: HttpKeepaliveLoad): Promise<string[]> {
       if (msg.t === 'done') resolve();
     });
   });
-  const outcomes = ['ok', 'reset', 'refused', 'timeout', 'other'];
-  return rows.sort((a, b) => a[0] - b[0]).map((r) => outcomes[r[1]]!);
+  return rows.sort((a, b) => a[0] - b[0]).map((r) => OUTCOMES[r[1]]!);
 }
 
 describe.skipIf(!built)('http_keepalive retries (skipped: run `npm run build:ts` first)', () => {

@@ -32,9 +32,9 @@ import type { ServerStateImport } from '../serverState.js';
 import type { ProxyMethod, StartRequest, StartResult, WorkerEvent } from './protocol.js';
 import { WorkerHandle } from './WorkerHandle.js';
 
-/** Bounds every call that is not a drain. */
 /** How long after a reload the next spare worker is forked (a reload sooner than that forks its own). */
 const SPARE_DELAY_MS = 100;
+/** Bounds every call that is not a drain. */
 const CALL_TIMEOUT_MS = 15_000;
 /** A drain takes the grace period plus this, at most. */
 const DRAIN_SLACK_MS = 15_000;
@@ -221,10 +221,8 @@ export class Master extends EventEmitter<MasterEvents> {
       // The next spare is forked a moment after this reload has answered: forking and
       // loading a process would otherwise compete with the reload, and with the first
       // connections of the new worker (a plug released after the reload, say).
-      if (!this.spare) {
-        clearTimeout(this.spareTimer);
-        this.spareTimer = setTimeout(() => this.prepareSpare(), SPARE_DELAY_MS).unref();
-      }
+      clearTimeout(this.spareTimer);
+      this.spareTimer = setTimeout(() => this.prepareSpare(), SPARE_DELAY_MS).unref();
     }
   }
 

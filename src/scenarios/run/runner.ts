@@ -15,7 +15,7 @@ import { missingCommands } from '../services.js';
 import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
 import { newRunId, removeLeftovers } from './record.js';
 import { runOnce } from './runOnce.js';
-import { insideLab, labReason } from './lab.js';
+import { insideLab, labReason, runPlanInLab } from './lab.js';
 import { OUTCOMES } from '../expression.js';
 
 export interface RunScenarioOptions {
@@ -129,7 +129,6 @@ export async function runScenario(scenario: ScenarioPlan | string, options: RunS
   };
   // Inside the lab labReason is always null: the inner run never moves again.
   if ((options.lab ?? 'auto') !== 'never' && (await labReason(variants, options.lab === 'always')) !== null) {
-    const { runPlanInLab } = await import('./lab.js');
     const text = typeof scenario === 'string' && plan.file === null ? scenario : null;
     return runPlanInLab(plan, text, { ...options, variantPlans: variants, emit });
   }

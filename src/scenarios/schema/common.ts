@@ -90,6 +90,11 @@ export const matchSpec = str({
   },
 });
 
+/** A checked `match:` in its normalised text, or null when there is none. */
+export function normaliseMatch(value: unknown): string | null {
+  return typeof value === 'string' ? compileMatch(value).text : null;
+}
+
 export const expressionSpec = str({
   ref: 'expression',
   description: 'An assertion: [<load>.]<counter> <op> <count>, [<load>.]latency.<stat> <op> <duration>, or <service>.<counter> <op> <count>; several joined by || hold when any does. Counters: attempts, ok, reset, refused, timeout, other; http services: requests, executions, duplicates, replays, peak_inflight.',

@@ -2,7 +2,7 @@
  * The scenario file, as specs: the source of truth for the checker, the JSON
  * Schema (scenario.schema.json) and docs/scenarios.md.
  */
-import { RELOAD_STRATEGIES } from '../planTypes.js';
+import { IDEMPOTENCY_MODES, RELOAD_STRATEGIES } from '../planTypes.js';
 import { stepSpecs } from '../steps/index.js';
 import {
   argvSpec,
@@ -72,7 +72,7 @@ const serviceVariants: Record<string, ObjectSpec> = {
       response_delay: duration({ default: 0, description: 'How long the server waits before answering each request.' }),
       keepalive_timeout: duration({ default: '5s', description: 'How long the server keeps an idle keep-alive connection open.' }),
       response_size: size({ default: 2, description: 'Body size of each answer.' }),
-      idempotency: union([bool(), oneOf(['none', 'reserve', 'record'])], {
+      idempotency: union([bool(), oneOf(IDEMPOTENCY_MODES)], {
         default: false,
         description:
           'How a POST or PATCH with an Idempotency-Key header is treated: false/none: it always executes; true/reserve: once per key, a repeat gets the first answer (waiting for it if need be); record: the key is stored only when the answer is ready, so a repeat arriving meanwhile executes again.',

@@ -14,6 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ServiceCounter } from '../expression.js';
+import type { IdempotencyMode } from '../planTypes.js';
 
 /**
  * How the http service treats an `Idempotency-Key` header on a non-idempotent request:
@@ -21,7 +22,6 @@ import type { ServiceCounter } from '../expression.js';
  * reserve  the key is taken when the request arrives: a repeat waits for the first's answer and gets it
  * record   the key is stored when the answer is ready: a repeat arriving meanwhile executes again
  */
-export type IdempotencyMode = 'none' | 'reserve' | 'record';
 
 export type BuiltinSpec =
   | { kind: 'echo'; address: string; port: number }

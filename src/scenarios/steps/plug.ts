@@ -1,7 +1,6 @@
 /** plug: freeze every (matching) packet leaving a device of a host. */
-import { compileMatch } from '../../plug/match.js';
 import type { StepBase } from '../planTypes.js';
-import { matchSpec } from '../schema/common.js';
+import { matchSpec, normaliseMatch } from '../schema/common.js';
 import { duration, obj, size } from '../schema/spec.js';
 import { defineStep, deviceFields } from './registry.js';
 
@@ -35,7 +34,7 @@ export const plugStep = defineStep<PlugStep>({
     return {
       type: 'plug',
       ...target,
-      match: typeof d.match === 'string' ? compileMatch(d.match).text : null,
+      match: normaliseMatch(d.match),
       maxHoldMs: d.max_hold as number,
       limitBytes: typeof d.limit === 'number' ? d.limit : null,
     };

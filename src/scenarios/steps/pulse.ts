@@ -1,7 +1,6 @@
 /** pulse: freeze host/dev, hold for a while, release. */
-import { compileMatch } from '../../plug/match.js';
 import type { StepBase } from '../planTypes.js';
-import { matchSpec } from '../schema/common.js';
+import { matchSpec, normaliseMatch } from '../schema/common.js';
 import { duration, obj } from '../schema/spec.js';
 import { defineStep, deviceFields } from './registry.js';
 
@@ -20,7 +19,7 @@ export const pulseStep = defineStep<PulseStep>({
   normalise: (d, ctx) => {
     const target = ctx.hostDevice(d);
     if (!target) return undefined;
-    return { type: 'pulse', ...target, holdMs: d.hold as number, match: typeof d.match === 'string' ? compileMatch(d.match).text : null };
+    return { type: 'pulse', ...target, holdMs: d.hold as number, match: normaliseMatch(d.match) };
   },
   run: async (s, ctx) => {
     // The dead-man release covers the hold with room to spare.

@@ -4,9 +4,8 @@
  * plug host/dev (e.g. new handshakes only), reload, release, back to back
  * with nothing between, so the plug is held for the reload and no longer.
  */
-import { compileMatch } from '../../plug/match.js';
 import { RELOAD_STRATEGIES, type ReloadMethod, type ReloadStrategy, type StepBase } from '../planTypes.js';
-import { argvSpec, matchSpec, nameSpec, normaliseSignal, shellSpec, signalSpec } from '../schema/common.js';
+import { argvSpec, matchSpec, nameSpec, normaliseMatch, normaliseSignal, shellSpec, signalSpec } from '../schema/common.js';
 import { duration, obj, oneOf } from '../schema/spec.js';
 import { defineStep, deviceFields } from './registry.js';
 
@@ -67,7 +66,7 @@ export const reloadStep = defineStep<ReloadStep>({
       const h = d.hold as Record<string, unknown>;
       const target = ctx.hostDevice(h, 'hold');
       if (!target) return undefined;
-      hold = { ...target, match: typeof h.match === 'string' ? compileMatch(h.match).text : null, maxHoldMs: h.max_hold as number };
+      hold = { ...target, match: normaliseMatch(h.match), maxHoldMs: h.max_hold as number };
     }
     return method && { type: 'reload', service: service.name, method, hold };
   },
