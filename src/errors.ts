@@ -3,6 +3,7 @@
  * exit code; the CLI prints `message` (one line: what failed, why, what to do)
  * and the stack only with --debug.
  */
+import { constants as osConstants } from 'node:os';
 
 /** Exit codes, documented in README.md ("Exit codes"). Stable. */
 export const ExitCode = {
@@ -17,6 +18,11 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code a shell reports for a process a signal ended: 128 + its number. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 2);
+}
 
 export type ErrorCode =
   | 'E_USAGE'

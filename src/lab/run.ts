@@ -10,9 +10,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { EnvironmentError, UsageError, signalExitCode } from '../errors.js';
 import { formatSeconds } from './duration.js';
 import { EXEC_PL, JOB_MODULES_SOURCE, JOB_MODULES_TARGET, JOB_PRELOAD, PORT_STATUS, PORT_STDERR, PORT_STDOUT, PRELOAD_MODULES, STAGE2 } from './guest.js';
 import { cleanEnv, encodeJob, isPlainPath } from './job.js';
@@ -240,7 +240,7 @@ export async function runInLab(options: RunOptions): Promise<RunResult> {
     tails.forEach((t) => t.pump());
     const seconds = (Date.now() - started) / 1000;
     const base = { timedOut: false, interrupted, seconds, accel, jobDir: keepJob ? jobRoot : null };
-    if (interrupted) return { ...base, exitCode: 128 + (osConstants.signals[interrupted] ?? 2) };
+    if (interrupted) return { ...base, exitCode: signalExitCode(interrupted) };
     // A status means the command finished, even if the timer fired meanwhile.
     const status = parseStatus(readFileSync(statusPath, 'utf8'));
     if (status !== null) return { ...base, exitCode: status };

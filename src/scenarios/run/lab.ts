@@ -10,16 +10,15 @@
  * through.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, EnvironmentError } from '../../errors.js';
+import { ConfigError, EnvironmentError, signalExitCode } from '../../errors.js';
 import type { ScenarioPlan, VariantPlan } from '../planTypes.js';
 import { stepNeedsPlug } from '../steps/index.js';
 import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
-import { summarise } from './runner.js';
+import { interruptedWarning, reproducedAtMs, summarise } from './runner.js';
 
 /** Set inside the VM so the inner qplug runs the scenario itself. */
 export const IN_LAB_ENV = 'QPLUG_SCENARIO_IN_LAB';
@@ -150,7 +149,7 @@ class LabProgress {
       this.current.seed ??= e.seed - e.run + 1;
     } else if (e.type === 'run-end' && this.current) {
       this.current.results.push(e.result);
-      if (e.result.reproduced && this.current.firstMs === null) this.current.firstMs = this.current.runSince + (e.result.signatureSeenAtMs ?? e.result.durationMs);
+      if (e.result.reproduced && this.current.firstMs === null) this.current.firstMs = reproducedAtMs(this.current.runSince, e.result);
     } else if (e.type === 'variant-end') {
       this.done.push(e.summary);
       this.current = null;
@@ -159,18 +158,19 @@ class LabProgress {
 
   /** The events the host runner emits when a signal stops it: a warning, the partial variant, the summary. */
   interrupted(signal: NodeJS.Signals): ScenarioEvent[] {
-    const events: ScenarioEvent[] = [{ type: 'warning', variant: null, run: null, message: `${signal}: tearing down` }];
+    const events: ScenarioEvent[] = [interruptedWarning(signal)];
     const seed = this.seed ?? this.plan.base.seed;
     const current = this.current;
     const plan = current ? this.plan.variants.find((v) => v.variant === current.variant) : undefined;
-    if (current && plan) events.push({ type: 'variant-end', summary: summarise(plan, current.seed ?? seed, current.results, current.firstMs) });
-    const summaries = [...this.done, ...events.flatMap((e) => (e.type === 'variant-end' ? [e.summary] : []))];
+    const partial = current && plan ? summarise(plan, current.seed ?? seed, current.results, current.firstMs) : null;
+    if (partial) events.push({ type: 'variant-end', summary: partial });
+    const summaries = partial ? [...this.done, partial] : [...this.done];
     const summary: ScenarioSummary = {
       scenario: this.plan.name,
       file: this.plan.file,
       seed,
       variants: summaries,
-      exit_code: 128 + (constants.signals[signal] ?? 2),
+      exit_code: signalExitCode(signal),
       interrupted: signal,
       duration_ms: Date.now() - this.started,
       where: 'lab',

@@ -6,8 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import { ConfigError, PermissionError } from '../../errors.js';
+import { ConfigError, PermissionError, signalExitCode } from '../../errors.js';
 import { didYouMean } from '../../text/didYouMean.js';
 import { loadScenario } from '../load.js';
 import type { ScenarioPlan, VariantPlan } from '../planTypes.js';
@@ -91,6 +90,16 @@ export function selectVariants(plan: ScenarioPlan, names: readonly string[] | un
   return selected;
 }
 
+/** The warning a run stopped by a signal emits first. */
+export function interruptedWarning(signal: NodeJS.Signals): ScenarioEvent {
+  return { type: 'warning', variant: null, run: null, message: `${signal}: tearing down` };
+}
+
+/** When a reproducing run showed its bug, in ms after its variant started (the run started runStartMs after). */
+export function reproducedAtMs(runStartMs: number, result: RunResult): number {
+  return runStartMs + (result.signatureSeenAtMs ?? result.durationMs);
+}
+
 /** A variant's verdict from its runs (also used to sum up a run in the lab that a signal cut short). */
 export function summarise(variant: VariantPlan, seed: number, results: RunResult[], firstMs: number | null): VariantSummary {
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, results.reduce((n, r) => n + r.outcomes[o], 0)])) as VariantSummary['outcomes'];
@@ -140,7 +149,7 @@ export async function runScenario(scenario: ScenarioPlan | string, options: RunS
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = sig;
-    emit({ type: 'warning', variant: null, run: null, message: `${sig}: tearing down` });
+    emit(interruptedWarning(sig));
     controller.abort(new Error(`interrupted by ${sig}`));
   };
   const onExternal = () => onSignal('SIGINT');
@@ -172,7 +181,7 @@ export async function runScenario(scenario: ScenarioPlan | string, options: RunS
         if (interrupted) break;
         results.push(result);
         emit({ type: 'run-end', result });
-        if (result.reproduced && firstMs === null) firstMs = runStart + (result.signatureSeenAtMs ?? result.durationMs);
+        if (result.reproduced && firstMs === null) firstMs = reproducedAtMs(runStart, result);
         if (result.error !== null && !options.keepGoing) {
           stop = true;
           break;
@@ -192,7 +201,7 @@ export async function runScenario(scenario: ScenarioPlan | string, options: RunS
   const all = summaries.flatMap((s) => s.results);
   const sig = interrupted as NodeJS.Signals | null;
   const exitCode = sig
-    ? 128 + (constants.signals[sig as keyof typeof constants.signals] ?? 2)
+    ? signalExitCode(sig)
     : all.some((r) => r.environmentError)
       ? 2
       : summaries.length < variants.length || summaries.some((s) => !s.passed)
