@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseDocument } from 'yaml';
+import { median } from './lib/report.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'qplug.js');
@@ -39,11 +41,6 @@ if (!Number.isInteger(runs) || runs < 3 || runs > 50) {
   process.exit(2);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** One qplug scenario invocation, --json; the reuseport variant's runs. */
 function scenario(file, label) {
   process.stderr.write(`first-reproduction: ${label}, ${runs} runs...\n`);
@@ -57,16 +54,17 @@ function scenario(file, label) {
 }
 
 const source = join(root, 'scenarios', 'reload-race.yaml');
-const text = readFileSync(source, 'utf8');
-// The timeline as marks: same times, same reload, no plug.
-const timeline = text.indexOf('\ntimeline:\n');
-const signature = text.indexOf('\nsignature:');
-if (timeline < 0 || signature < 0) throw new Error(`${source}: no timeline: or signature: at the top level`);
-const marks = `\ntimeline:\n  - { at: 400ms, type: mark, name: plug-here }\n  - { at: 1100ms, type: mark, name: release-here }\n  - { type: reload, service: lb }`;
+// The same scenario with each plug and release step as a mark at the same time, and only its bug variant.
+const doc = parseDocument(readFileSync(source, 'utf8'));
+const steps = doc.toJS().timeline ?? [];
+const asMarks = steps.map((s) => (s.type === 'plug' || s.type === 'release' ? { ...(s.at === undefined ? {} : { at: s.at }), type: 'mark', name: `${s.type}-here` } : s));
+if (!asMarks.some((s, i) => s !== steps[i])) throw new Error(`${source}: no plug or release step in its timeline`);
+doc.set('timeline', asMarks);
+doc.set('variants', { reuseport: { role: 'bug' } });
 const dir = mkdtempSync(join(tmpdir(), 'qplug-bench-first-'));
 try {
   const hostFile = join(dir, 'reload-race.yaml');
-  writeFileSync(hostFile, text.slice(0, timeline) + marks + text.slice(signature).replace(/\nvariants:[\s\S]*$/, '\nvariants:\n  reuseport: { role: bug }\n'));
+  writeFileSync(hostFile, doc.toString());
   const lab = scenario(source, 'in the lab (real plug)');
   const host = scenario(hostFile, 'on this machine (plug steps as marks)');
   const result = { scenario: 'reload-race', variant: 'reuseport', lab, host, ratio: Math.round((lab.median_ms / host.median_ms) * 10) / 10 };

@@ -15,6 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchSession, sleep } from './lib/procs.mjs';
+import { median } from './lib/report.mjs';
 import { RELOAD_VARIANTS, markdownReport, rewriteReloadSection, textReport, verdicts } from './lib/reloadReport.mjs';
 import { buildTcpload, ensureTools, machineFacts } from './lib/setup.mjs';
 import { intOption, selectVariants } from './lib/tables.mjs';
@@ -144,12 +145,6 @@ function proxyConfig({ strategy, maxconn, backlog, graceMs, backendPort }) {
   ].join('\n');
 }
 
-const median = (v) => {
-  const s = v.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main() {
   const argv = process.argv.slice(2);

@@ -45,7 +45,8 @@ const RATIOS = [
   { label: 'one-core round trips/s (best qplug / best HAProxy)', num: QPLUG, den: HAPROXY, key: 'rr_per_s', target: null },
 ];
 
-function median(values) {
+/** The median of the finite numbers among values; null when there are none. */
+export function median(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
   const mid = Math.floor(v.length / 2);

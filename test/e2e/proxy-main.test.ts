@@ -8,12 +8,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeAvailable, loadNative } from '../../src/native/loadNative.js';
 import { apiRequest } from '../../src/proxy/api/client.js';
+import { onLines } from '../../src/scenarios/run/proc.js';
+import { roundTrip, until } from '../helpers/net.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const main = join(root, 'dist', 'proxy', 'main.js');
@@ -49,36 +51,22 @@ describe.skipIf(!ready)('node dist/proxy/main.js (skipped: needs `npm run build`
     writeFileSync(config, `global: { api: ${api}, grace: 1s }\nfrontends: { main: { bind: "127.0.0.1:0", backend: app } }\nbackends: { app: { servers: [{ name: s1, address: "127.0.0.1:${(echo.address() as AddressInfo).port}" }] } }\n`);
     const child = spawn(process.execPath, [main, config], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
-    let buffered = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      lines.push(...parts);
-    });
+    onLines(child.stdout, (l) => lines.push(l));
     const waitLine = async (re: RegExp) => {
-      for (let i = 0; i < 300 && !lines.some((l) => re.test(l)); i++) await new Promise((r) => setTimeout(r, 50));
-      const line = lines.find((l) => re.test(l));
-      expect(line, `a line matching ${re} in ${lines.join(' | ')}`).toBeDefined();
-      return JSON.parse(line!) as Record<string, unknown>;
+      await until(() => lines.some((l) => re.test(l)), `a line matching ${re}`, 15_000);
+      return JSON.parse(lines.find((l) => re.test(l))!) as Record<string, unknown>;
     };
     try {
       const readyLine = await waitLine(/"event":"ready"|"frontends"/);
       const port = (readyLine.frontends as { port: number }[])[0]!.port;
       expect(readyLine.pid).toBe(child.pid);
       await waitLine(/^\{"event":"api"/);
-      const roundTrip = () => new Promise<string>((resolve, reject) => {
-        const s = connect(port, '127.0.0.1', () => s.end('ping'));
-        let got = '';
-        s.on('data', (d) => (got += d.toString()));
-        s.on('close', () => resolve(got));
-        s.on('error', reject);
-      });
-      expect(await roundTrip()).toBe('ping');
+      const ping = async () => (await roundTrip(port, Buffer.from('ping'), 10_000)).toString();
+      expect(await ping()).toBe('ping');
       const reply = await apiRequest(api, 'reload reuseport --json', { timeoutMs: 20_000 });
       expect(reply.ok).toBe(true);
       expect(JSON.parse(reply.lines.join(''))).toMatchObject({ strategy: 'reuseport' });
-      expect(await roundTrip()).toBe('ping');
+      expect(await ping()).toBe('ping');
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       expect(code).toBe(0);
