@@ -4,7 +4,7 @@
  * a UDP echo server in NS, and a client that sends numbered datagrams and
  * counts the echoes — an echo means the peer received the datagram.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,36 @@ import { fileURLToPath } from 'node:url';
 export const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..');
 export const qplugBin = join(repoRoot, 'bin', 'qplug.js');
+
+/** What `qplug scenario --json` prints: the fields every kernel test reads; each test types its variants. */
+export interface ScenarioJson<V> {
+  scenario: string;
+  seed: number;
+  exit_code: number;
+  where: string;
+  variants: V[];
+}
+
+/**
+ * `qplug scenario scenarios/<name>.yaml --repeat N --json`, here (inside the lab):
+ * the process, its summary, its variants by name, and how long it took.
+ */
+export function runShippedScenario<V extends { name: string }>(name: string, repeat: number, options: { timeoutMs: number; env?: Record<string, string> }): {
+  r: SpawnSyncReturns<string>;
+  s: ScenarioJson<V>;
+  byName: Record<string, V>;
+  seconds: number;
+} {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [qplugBin, 'scenario', join(repoRoot, 'scenarios', `${name}.yaml`), '--repeat', String(repeat), '--json'], {
+    encoding: 'utf8',
+    timeout: options.timeoutMs,
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const s = JSON.parse(r.stdout) as ScenarioJson<V>;
+  return { r, s, byName: Object.fromEntries(s.variants.map((v) => [v.name, v])), seconds };
+}
 
 export const LOCAL_ADDR = '10.77.0.1';
 export const PEER_ADDR = '10.77.0.2';

@@ -8,10 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missingCommands } from '../../src/scenarios/services.js';
-import { qplugBin, repoRoot } from './helpers.js';
+import { runShippedScenario } from './helpers.js';
 
 const REPEAT = 1;
 
@@ -43,16 +42,8 @@ const markMs = (run: Run, name: string): number => {
 describe.skipIf(missing.length > 0)(`qplug scenario haproxy-reload (real HAProxy and sch_plug${missing.length > 0 ? `; skipped: ${missing.join(', ')} not installed, apt-get install haproxy` : ''})`, () => {
   it('--repeat 1 --json: -sf resets the burst every time; the SYN plug around the reload and -x lose nothing; nothing is left', { timeout: 900_000 }, () => {
     const before = new Set(readdirSync(tmpdir()));
-    const started = Date.now();
-    const r = spawnSync(process.execPath, [qplugBin, 'scenario', join(repoRoot, 'scenarios', 'haproxy-reload.yaml'), '--repeat', String(REPEAT), '--json'], {
-      encoding: 'utf8',
-      timeout: 880_000,
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    const seconds = (Date.now() - started) / 1000;
+    const { r, s, byName, seconds } = runShippedScenario<Variant>('haproxy-reload', REPEAT, { timeoutMs: 880_000 });
     expect(r.stderr).toBe('');
-    const s = JSON.parse(r.stdout) as { scenario: string; exit_code: number; where: string; variants: Variant[] };
-    const byName = Object.fromEntries(s.variants.map((v) => [v.name, v]));
     const closed = (v: string) => byName[v]?.results.map((run) => markMs(run, 'old listener closed') - RELOAD_MS);
     process.stdout.write(`haproxy-reload --repeat ${REPEAT} in the lab: ${seconds.toFixed(1)} s; first reproduction ${byName.sf?.first_reproduction_ms} ms; ` +
       `reload (signal -> old listener closed) ms: ${JSON.stringify(Object.fromEntries(['sf', 'plug', 'expose-fd'].map((v) => [v, closed(v)])))}; ` +

@@ -5,10 +5,8 @@
  * the SYN-plug fix (Yelp's: plug, reload, release, nothing between) holds its
  * slowest connection to about the reload call.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { qplugBin, repoRoot } from './helpers.js';
+import { runShippedScenario } from './helpers.js';
 
 interface Counters { attempts: number; ok: number; reset: number; refused: number; timeout: number; other: number }
 interface Latency { max: number }
@@ -24,16 +22,8 @@ interface Variant { name: string; role: string | null; runs: number; reproduced:
 
 describe('qplug scenario reload-race (real sch_plug, qplug proxy)', () => {
   it('reuseport resets the released burst; syn-plug, handoff and tcp_migrate_req lose nothing; the SYN plug costs the reload time', { timeout: 400_000 }, () => {
-    const started = Date.now();
-    const r = spawnSync(process.execPath, [qplugBin, 'scenario', join(repoRoot, 'scenarios', 'reload-race.yaml'), '--repeat', '1', '--json'], {
-      encoding: 'utf8',
-      timeout: 390_000,
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    const seconds = (Date.now() - started) / 1000;
+    const { r, s, byName, seconds } = runShippedScenario<Variant>('reload-race', 1, { timeoutMs: 390_000 });
     expect(r.stderr).toBe('');
-    const s = JSON.parse(r.stdout) as { scenario: string; exit_code: number; variants: Variant[] };
-    const byName = Object.fromEntries(s.variants.map((v) => [v.name, v]));
     const figure = s.variants.map((v) => {
       const run = v.results[0]!;
       const slowest = Math.max(...Object.values(run.load).map((l) => l.latency.max));

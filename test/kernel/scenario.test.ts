@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { qplugBin, repoRoot } from './helpers.js';
+import { runShippedScenario } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qplug-scenario-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,19 +19,11 @@ interface Variant { name: string; role: string | null; runs: number; reproduced:
 describe('qplug scenario example-freeze (real sch_plug)', () => {
   it("--repeat 1 --json: the bug variant reproduces every time, the fix and the control never; nothing is left", { timeout: 300_000 }, () => {
     const state = join(dir, 'plugs');
-    const started = Date.now();
-    const r = spawnSync(process.execPath, [qplugBin, 'scenario', join(repoRoot, 'scenarios', 'example-freeze.yaml'), '--repeat', '1', '--json'], {
-      encoding: 'utf8',
-      timeout: 290_000,
-      env: { ...process.env, FORCE_COLOR: '0', QPLUG_STATE_DIR: state },
-    });
-    const seconds = (Date.now() - started) / 1000;
+    const { r, s, byName, seconds } = runShippedScenario<Variant>('example-freeze', 1, { timeoutMs: 290_000, env: { QPLUG_STATE_DIR: state } });
     expect(r.stderr).toBe('');
-    const s = JSON.parse(r.stdout) as { scenario: string; seed: number; exit_code: number; variants: Variant[] };
     process.stdout.write(`example-freeze --repeat 1 in the lab: ${seconds.toFixed(1)} s; ${JSON.stringify(s.variants.map((v) => [v.name, v.reproduced, v.outcomes]))}\n`);
     expect(r.status).toBe(0);
     expect(s).toMatchObject({ scenario: 'example-freeze', seed: 1, exit_code: 0 });
-    const byName = Object.fromEntries(s.variants.map((v) => [v.name, v]));
     expect(byName['short-timeout']).toMatchObject({ role: 'bug', runs: 1, reproduced: 1, rate: 1, passed: true, errors: 0 });
     expect(byName['short-timeout']!.outcomes.timeout).toBeGreaterThan(0);
     expect(byName['short-timeout']!.first_reproduction_ms).toBeGreaterThan(0);

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { qplugBin, repoRoot } from './helpers.js';
+import { runShippedScenario } from './helpers.js';
 
 interface Check { that: string; held: boolean; value: number }
 interface Result { error: string | null; reproduced: boolean; passed: boolean; signature: Check[]; expectations: Check[] }
@@ -33,21 +33,15 @@ function run(name: string): Record<string, Variant> {
   const dir = mkdtempSync(join(tmpdir(), 'qplug-scenarios-http-'));
   dirs.push(dir);
   const state = join(dir, 'plugs');
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [qplugBin, 'scenario', join(repoRoot, 'scenarios', `${name}.yaml`), '--repeat', String(REPEAT), '--json'], {
-    encoding: 'utf8',
-    timeout: 280_000,
-    env: { ...process.env, FORCE_COLOR: '0', QPLUG_STATE_DIR: state },
-  });
-  const s = JSON.parse(r.stdout) as { scenario: string; exit_code: number; variants: Variant[] };
+  const { r, s, byName, seconds } = runShippedScenario<Variant>(name, REPEAT, { timeoutMs: 280_000, env: { QPLUG_STATE_DIR: state } });
   const brief = s.variants.map((v) => [v.name, `${v.reproduced}/${v.runs}`, v.results.map((x) => [...x.signature, ...x.expectations].map((c) => `${c.that} = ${c.value}`))]);
-  process.stdout.write(`${name} --repeat ${REPEAT} in the lab: ${((Date.now() - started) / 1000).toFixed(1)} s; ${JSON.stringify(brief)}\n`);
+  process.stdout.write(`${name} --repeat ${REPEAT} in the lab: ${seconds.toFixed(1)} s; ${JSON.stringify(brief)}\n`);
   expect(r.stderr).toBe('');
   expect(s).toMatchObject({ scenario: name, exit_code: 0 });
   expect(r.status).toBe(0);
   expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toMatch(/qps-/);
   expect(existsSync(state) ? readdirSync(state) : []).toEqual([]);
-  return Object.fromEntries(s.variants.map((v) => [v.name, v]));
+  return byName;
 }
 
 /** Every run held (or, for a bug, showed) what it should; the values of one check, run by run. */
