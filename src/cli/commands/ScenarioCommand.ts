@@ -82,16 +82,12 @@ function reportPath(path: string): string {
   return file;
 }
 
+/** The run options the flags give, here and (as flags again) in the lab. */
+const runOptions = (argv: RunArgs) => ({ repeat: argv.repeat, seed: argv.seed, variants: argv.variant, keepGoing: argv.keepGoing });
+
 /** Inside the lab: run here and write every event to stdout for the qplug outside, and nothing else. */
 async function streamEvents(plan: ScenarioPlan, argv: RunArgs, m: ScenarioModules): Promise<number> {
-  const summary = await m.runner.runScenario(plan, {
-    repeat: argv.repeat,
-    seed: argv.seed,
-    variants: argv.variant,
-    keepGoing: argv.keepGoing,
-    lab: 'never',
-    onEvent: (event) => process.stdout.write(m.lab.encodeEvent(event)),
-  });
+  const summary = await m.runner.runScenario(plan, { ...runOptions(argv), lab: 'never', onEvent: (event) => process.stdout.write(m.lab.encodeEvent(event)) });
   return summary.exit_code;
 }
 
@@ -120,13 +116,6 @@ async function runScenarioCommand(argv: RunArgs): Promise<number> {
     if (line) process.stderr.write(`${chalk.dim(line)}\n`);
   };
 
-  // The one place that prints the result.
-  const printSummary = (summary: ScenarioSummary): void => {
-    // The view's last frame stays and the summary follows it (finish() unmounts at once).
-    void view?.finish();
-    if (argv.json) printJson(summaryJson(summary));
-    else process.stdout.write(formatSummary(summary));
-  };
 
   let plan: ScenarioPlan;
   let variants: VariantPlan[];
@@ -154,16 +143,14 @@ async function runScenarioCommand(argv: RunArgs): Promise<number> {
   let note: string | null = null;
   try {
     if (reason === null) {
-      summary = await m.runner.runScenario(plan, { repeat: argv.repeat, seed: argv.seed, variants: argv.variant, keepGoing: argv.keepGoing, lab: 'never', onEvent: dispatch });
+      summary = await m.runner.runScenario(plan, { ...runOptions(argv), lab: 'never', onEvent: dispatch });
     } else {
       const file = plan.file ?? resolveScenarioPath(argv.file) ?? argv.file;
       if (!argv.json) process.stderr.write(`${chalk.dim(`qplug: running ${plan.name} in the kernel lab: ${reason}`)}\n`);
-      const timeoutMs = m.lab.labTimeoutMs(variants, argv.repeat);
-      const flags = m.lab.labFlags({ repeat: argv.repeat, seed: argv.seed, variants: argv.variant, keepGoing: argv.keepGoing, debug: argv.debug });
-      const r = await m.lab.runScenarioInLab(file, { plan, flags, timeoutMs, onEvent: dispatch });
+      const r = await m.lab.runScenarioInLab(file, { plan, variants, flags: { ...runOptions(argv), debug: argv.debug }, onEvent: dispatch });
       summary = r.summary;
       if (r.timedOut) {
-        note = `the scenario did not finish in the lab within ${Math.round(timeoutMs / 1000)} s`;
+        note = `the scenario did not finish in the lab within ${Math.round(r.timeoutMs / 1000)} s`;
         process.stderr.write(`${chalk.red('qplug:')} ${note} ${chalk.dim('[E_LAB]')}\n`);
       } else if (summary === null) {
         // The inner qplug said why on stderr, which came through.
@@ -186,9 +173,14 @@ async function runScenarioCommand(argv: RunArgs): Promise<number> {
       report = null;
     }
   }
-  if (summary) printSummary(summary);
-  // No summary (a lab timeout, a crash): the view still has to give the terminal back.
-  else void (view as LiveViewHandle | null)?.finish();
+  // The view's last frame stays and the summary follows it (finish() unmounts at once); without
+  // a summary (a lab timeout, a crash) it still has to give the terminal back.
+  void (view as LiveViewHandle | null)?.finish();
+  if (summary) {
+    // The one place that prints the result.
+    if (argv.json) printJson(summaryJson(summary));
+    else process.stdout.write(formatSummary(summary));
+  }
   if (report !== null && !argv.json) process.stderr.write(`${chalk.dim(`qplug: report written to ${report}`)}\n`);
   return exitCode;
 }

@@ -102,7 +102,7 @@ export async function labReason(variants: readonly VariantPlan[], vm: boolean): 
 }
 
 /** Generous: the VM is ~50x slower than this machine, and nothing here is timed. */
-export function labTimeoutMs(variants: readonly VariantPlan[], repeat: number | undefined): number {
+function labTimeoutMs(variants: readonly VariantPlan[], repeat: number | undefined): number {
   const runs = variants.reduce((n, v) => n + (repeat ?? v.repeat), 0);
   const longest = Math.max(0, ...variants.map((v) => v.durationMs));
   return 120_000 + runs * (longest * 2 + 90_000);
@@ -117,7 +117,7 @@ export interface LabFlags {
   debug?: boolean;
 }
 
-export function labFlags(o: LabFlags): string[] {
+function labFlags(o: LabFlags): string[] {
   const flags: string[] = [];
   if (o.repeat !== undefined) flags.push('--repeat', String(o.repeat));
   if (o.seed !== undefined) flags.push('--seed', String(o.seed));
@@ -218,9 +218,10 @@ class EventStream extends Writable {
 export interface LabRunOptions {
   /** The plan of the scenario (for the summary's file, and to sum up an interrupted run). */
   plan: ScenarioPlan;
-  /** The flags of the inner run (labFlags). */
-  flags: readonly string[];
-  timeoutMs: number;
+  /** The variants to run (they bound how long the lab may take). */
+  variants: readonly VariantPlan[];
+  /** The options of the inner run, passed as its flags. */
+  flags: LabFlags;
   /** Every event of the inner run, as it arrives; the last one is scenario-end. */
   onEvent: (event: ScenarioEvent) => void;
   /** Where the inner run's stderr (and any stray stdout) goes. Default: process.stderr. */
@@ -233,6 +234,8 @@ export interface LabRun {
   /** The inner run's exit code; 128+N after a signal here; 124 on timeout. */
   exitCode: number;
   timedOut: boolean;
+  /** How long the lab was given (labTimeoutMs). */
+  timeoutMs: number;
   seconds: number;
   /** From the inner run's scenario-end (or summed up here after a signal); null when it never got that far. */
   summary: ScenarioSummary | null;
@@ -251,13 +254,14 @@ export async function runScenarioInLab(scenario: LabScenario, o: LabRunOptions):
     o.onEvent(e);
   };
   const events = new EventStream(deliver, stderr);
+  const timeoutMs = labTimeoutMs(o.variants, o.flags.repeat);
   let result;
   try {
     result = await runInLab({
-      argv: [process.execPath, QPLUG_BIN, 'scenario', paths.file, ...o.flags, EVENT_STREAM_FLAG],
+      argv: [process.execPath, QPLUG_BIN, 'scenario', paths.file, ...labFlags(o.flags), EVENT_STREAM_FLAG],
       env: { ...process.env, [IN_LAB_ENV]: '1' },
       cwd: paths.cwd,
-      timeoutMs: o.timeoutMs,
+      timeoutMs,
       stdout: events,
       stderr,
       handleSignals: o.handleSignals ?? true,
@@ -270,7 +274,7 @@ export async function runScenarioInLab(scenario: LabScenario, o: LabRunOptions):
   if (progress.summary === null && result.interrupted) {
     for (const e of progress.interrupted(result.interrupted)) deliver(e);
   }
-  return { exitCode: result.exitCode, timedOut: result.timedOut, seconds: result.seconds, summary: progress.summary };
+  return { exitCode: result.exitCode, timedOut: result.timedOut, timeoutMs, seconds: result.seconds, summary: progress.summary };
 }
 
 /** Keeps the last of what a stream was given, for an error message. */
@@ -296,11 +300,10 @@ export async function runPlanInLab(
   if (scenario === null) {
     throw new ConfigError('E_SCENARIO', [`${plan.name}: a plan without a file cannot run in the lab: pass its path or its YAML text to runScenario (or lab: 'never')`]);
   }
-  const timeoutMs = labTimeoutMs(o.variantPlans, o.repeat);
   const inner = new Tail();
-  const r = await runScenarioInLab(scenario, { plan, flags: labFlags(o), timeoutMs, onEvent: o.emit, stderr: inner, handleSignals: o.handleSignals });
+  const r = await runScenarioInLab(scenario, { plan, variants: o.variantPlans, flags: o, onEvent: o.emit, stderr: inner, handleSignals: o.handleSignals });
   if (r.summary) return r.summary;
   const said = inner.text.trim().split('\n').slice(-2).join(' | ');
-  if (r.timedOut) throw new EnvironmentError('E_LAB', `${plan.name} did not finish in the lab within ${Math.round(timeoutMs / 1000)} s: run fewer or shorter runs (repeat), or run it where the kernel has sch_plug`);
+  if (r.timedOut) throw new EnvironmentError('E_LAB', `${plan.name} did not finish in the lab within ${Math.round(r.timeoutMs / 1000)} s: run fewer or shorter runs (repeat), or run it where the kernel has sch_plug`);
   throw new EnvironmentError('E_LAB', `${plan.name} stopped in the lab without a summary (exit ${r.exitCode})${said ? `: ${said}` : ''}; \`qplug scenario ${plan.file ?? '<file>'} --vm --debug\` shows more`, { details: { exitCode: r.exitCode, stderr: inner.text } });
 }
