@@ -8,15 +8,17 @@ import { COUNTERS } from '../../scenarios/expression.js';
 import type { Role } from '../../scenarios/planTypes.js';
 import { reloadRecordOf, type Counters, type ReloadRecord, type RunPhase, type ScenarioEvent } from '../../scenarios/run/events.js';
 import { sumCounters, zeroCounters } from '../../scenarios/run/metrics.js';
+import type { PlugChange } from '../../scenarios/run/plugs.js';
 import { progressLine } from '../../scenarios/run/report.js';
 
-export type PlugState = 'buffering' | 'pass-through' | 'release-one';
+/** A plugged device's state between its plug events (detached ends the stretch). */
+export type DeviceState = Exclude<PlugChange, 'detached'>;
 
 /** One stretch of time a plugged device spent in one state; toMs null while it lasts. */
-export interface PlugWindow {
+export interface StateWindow {
   readonly host: string;
   readonly dev: string;
-  readonly state: PlugState;
+  readonly state: DeviceState;
   readonly match: string | null;
   readonly fromMs: number;
   readonly toMs: number | null;
@@ -73,7 +75,7 @@ export interface LiveState {
   readonly clock: { readonly atMs: number; readonly wallMs: number } | null;
   readonly services: Readonly<Record<string, ServiceState>>;
   /** Every plug state change of the current run, as windows per host/dev. */
-  readonly plugs: readonly PlugWindow[];
+  readonly plugs: readonly StateWindow[];
   readonly reloads: readonly ReloadRecord[];
   readonly marks: readonly { readonly name: string; readonly atMs: number }[];
   /** Steps running now (steps whose triggers fire together run concurrently). */
@@ -168,7 +170,7 @@ function tick(s: LiveState, atMs: number, nowMs: number): LiveState {
 }
 
 function plugChange(s: LiveState, e: Extract<ScenarioEvent, { type: 'plug' }>): LiveState {
-  const open = (w: PlugWindow) => w.host === e.host && w.dev === e.dev && w.toMs === null;
+  const open = (w: StateWindow) => w.host === e.host && w.dev === e.dev && w.toMs === null;
   const closed = s.plugs.map((w) => (open(w) ? { ...w, toMs: e.atMs } : w));
   if (e.state === 'detached') return { ...s, plugs: closed };
   return { ...s, plugs: [...closed, { host: e.host, dev: e.dev, state: e.state, match: e.match, fromMs: e.atMs, toMs: null }] };
@@ -262,13 +264,13 @@ export interface DevicePlug {
   readonly host: string;
   readonly dev: string;
   /** Its window now; null once detached. */
-  readonly current: PlugWindow | null;
-  readonly windows: readonly PlugWindow[];
+  readonly current: StateWindow | null;
+  readonly windows: readonly StateWindow[];
 }
 
 /** Every device plugged in this run, in the order it was first plugged. */
 export function devicePlugs(s: LiveState): DevicePlug[] {
-  const devices = new Map<string, { host: string; dev: string; current: PlugWindow | null; windows: PlugWindow[] }>();
+  const devices = new Map<string, { host: string; dev: string; current: StateWindow | null; windows: StateWindow[] }>();
   for (const w of s.plugs) {
     const key = `${w.host}/${w.dev}`;
     const d = devices.get(key) ?? { host: w.host, dev: w.dev, current: null, windows: [] };
@@ -289,16 +291,16 @@ export function stripScale(elapsed: number, width: number): number {
 }
 
 /** One cell of a strip: buffering, release-one, pass-through, not plugged (or past the run's time). */
-export type PlugCell = PlugState | null;
+export type PlugCell = DeviceState | null;
 
-const PLUG_WEIGHT: Record<PlugState, number> = { 'release-one': 3, buffering: 2, 'pass-through': 1 };
+const PLUG_WEIGHT: Record<DeviceState, number> = { 'release-one': 3, buffering: 2, 'pass-through': 1 };
 
 /**
  * A device's state per column up to `elapsed`: in each column the most telling
  * state it was in (release-one, then buffering, then pass-through), so a short
  * freeze still shows.
  */
-export function plugCells(windows: readonly PlugWindow[], elapsed: number, scale: number, width: number): PlugCell[] {
+export function plugCells(windows: readonly StateWindow[], elapsed: number, scale: number, width: number): PlugCell[] {
   const used = Math.min(width, Math.ceil(elapsed / scale));
   const cells: PlugCell[] = [];
   for (let c = 0; c < used; c++) {

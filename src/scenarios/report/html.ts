@@ -9,7 +9,7 @@ import { formatDuration } from '../../plug/units.js';
 import { OUTCOMES, type Outcome } from '../expression.js';
 import type { ScenarioPlan } from '../planTypes.js';
 import type { Outcomes, RunResult } from '../run/events.js';
-import { pct } from '../run/report.js';
+import { pct, tallyRuns } from '../run/report.js';
 import { representativeRun, type CollectedScenario, type RunTimeline, type VariantRecord } from './collect.js';
 
 export const OUTCOME_COLOURS: Readonly<Record<Outcome, string>> = {
@@ -216,10 +216,7 @@ function variantRow(v: VariantRecord): { role: string; runs: number; reproduced:
     const s = v.summary;
     return { role: String(s.role), runs: s.runs, reproduced: s.reproduced, rate: s.rate, first: s.first_reproduction_ms, outcomes: s.outcomes, passed: s.passed };
   }
-  const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, v.results.reduce((n, r) => n + r.outcomes[k], 0)])) as Outcomes;
-  const reproduced = v.results.filter((r) => r.reproduced).length;
-  const role = v.role === null || v.role === 'null' ? 'null' : v.role;
-  return { role, runs: v.results.length, reproduced, rate: v.results.length === 0 ? 0 : reproduced / v.results.length, first: null, outcomes, passed: null };
+  return { role: v.role ?? 'null', runs: v.results.length, ...tallyRuns(v.results), first: null, passed: null };
 }
 
 function runLine(r: RunResult | null, t: RunTimeline): string {

@@ -1,7 +1,14 @@
 /** The plain-text and JSON forms of a scenario's results, and the plain progress lines. */
 import { formatDuration } from '../../plug/units.js';
 import { OUTCOMES } from '../expression.js';
-import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
+import type { Outcomes, RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from './events.js';
+
+/** Runs added up: outcomes, how many reproduced, the rate (3 decimals). */
+export function tallyRuns(results: readonly RunResult[]): { outcomes: Outcomes; reproduced: number; rate: number } {
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, results.reduce((n, r) => n + r.outcomes[o], 0)])) as Outcomes;
+  const reproduced = results.filter((r) => r.reproduced).length;
+  return { outcomes, reproduced, rate: results.length === 0 ? 0 : Math.round((reproduced / results.length) * 1000) / 1000 };
+}
 
 /** A rate (0..1) as a percentage with one decimal. */
 export const pct = (rate: number) => `${Math.round(rate * 1000) / 10}%`;

@@ -15,7 +15,7 @@ import type { RunResult, ScenarioEvent, ScenarioSummary, VariantSummary } from '
 import { newRunId, removeLeftovers } from './record.js';
 import { runOnce } from './runOnce.js';
 import { insideLab, labReason, runPlanInLab } from './lab.js';
-import { OUTCOMES } from '../expression.js';
+import { tallyRuns } from './report.js';
 
 export interface RunScenarioOptions {
   /** Runs per variant (default: each variant's `repeat`). */
@@ -102,8 +102,7 @@ export function reproducedAtMs(runStartMs: number, result: RunResult): number {
 
 /** A variant's verdict from its runs (also used to sum up a run in the lab that a signal cut short). */
 export function summarise(variant: VariantPlan, seed: number, results: RunResult[], firstMs: number | null): VariantSummary {
-  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, results.reduce((n, r) => n + r.outcomes[o], 0)])) as VariantSummary['outcomes'];
-  const reproduced = results.filter((r) => r.reproduced).length;
+  const { outcomes, reproduced, rate } = tallyRuns(results);
   const errors = results.filter((r) => r.error !== null).length;
   const passed = results.length > 0 && errors === 0 && (variant.role === 'bug' ? reproduced > 0 : results.every((r) => r.passed));
   return {
@@ -112,7 +111,7 @@ export function summarise(variant: VariantPlan, seed: number, results: RunResult
     seed,
     runs: results.length,
     reproduced,
-    rate: results.length === 0 ? 0 : Math.round((reproduced / results.length) * 1000) / 1000,
+    rate,
     first_reproduction_ms: firstMs,
     outcomes,
     attempts: results.reduce((n, r) => n + r.attempts, 0),
