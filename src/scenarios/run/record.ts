@@ -7,9 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { serviceDirPrefix } from '../services/proxy.js';
+import { removeServiceDirs } from '../services/dirs.js';
 import { runCommand, signalPid } from './proc.js';
 
 /** Every namespace a scenario run makes starts with this. */
@@ -99,7 +98,7 @@ export async function deleteNamespaces(names: readonly string[]): Promise<string
   const deleted: string[] = [];
   for (const ns of names) {
     if (!ns.startsWith(NETNS_PREFIX)) continue;
-    removeProxyDirs(ns);
+    removeServiceDirs(ns);
     if (!existsSync(`/run/netns/${ns}`)) continue;
     const pids = await runCommand(['ip', 'netns', 'pids', ns], { timeoutMs: 30_000 }).catch(() => undefined);
     for (const pid of (pids?.stdout ?? '').split(/\s+/).filter(Boolean).map(Number)) {
@@ -113,16 +112,6 @@ export async function deleteNamespaces(names: readonly string[]): Promise<string
   return deleted;
 }
 
-function removeProxyDirs(ns: string): void {
-  const prefix = serviceDirPrefix(ns);
-  let names: string[] = [];
-  try {
-    names = readdirSync(tmpdir()).filter((n) => n.startsWith(prefix));
-  } catch {
-    return;
-  }
-  for (const name of names) rmSync(join(tmpdir(), name), { recursive: true, force: true });
-}
 
 /** Remove what runs whose owner died left behind; returns what was removed, per run. */
 export async function removeLeftovers(): Promise<{ runId: string; namespaces: string[] }[]> {

@@ -10,7 +10,8 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ReloadMethod, ServicePlan } from '../planTypes.js';
 import { deferred, onLines, runCommand, signalGroup, signalPid, waitExit, type Deferred } from '../run/proc.js';
-import { freshServiceDir, parseReadyLine, proxyArgv, reloadProxy, serviceDir, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReady, type ProxyReloaded } from './proxy.js';
+import { freshServiceDir, serviceDir } from './dirs.js';
+import { parseReadyLine, proxyArgv, reloadProxy, removeProxyFiles, writeProxyFiles, type ProxyFiles, type ProxyReady, type ProxyReloaded } from './proxy.js';
 import { waitReady } from './ready.js';
 import type { BuiltinSpec } from './server.js';
 
@@ -32,7 +33,7 @@ const PROXY_STOP_GRACE_MS = 8000;
  * and its reload command, and replaces `${QPLUG_RUN_DIR}` in their argv and
  * env values.
  */
-export const RUN_DIR_ENV = 'QPLUG_RUN_DIR';
+const RUN_DIR_ENV = 'QPLUG_RUN_DIR';
 const RUN_DIR_REF = `\${${RUN_DIR_ENV}}`;
 
 export class ServiceProcess {
@@ -150,7 +151,7 @@ export class ServiceProcess {
   }
 
   /** Every process's counters added up; peaks (peak_*) are the highest instead. */
-  counters(): Record<string, number> {
+  private counters(): Record<string, number> {
     const all = { ...this.carried };
     for (const [k, v] of Object.entries(this.current)) all[k] = k.startsWith('peak_') ? Math.max(all[k] ?? 0, v) : (all[k] ?? 0) + v;
     return all;

@@ -3,14 +3,14 @@
  * config written into a private folder of the run, with `global.api` set to
  * a socket in that folder so reload steps can go through the runtime API.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { apiRequest } from '../../proxy/api/client.js';
 import type { ProxyService, ReloadStrategy } from '../planTypes.js';
 import { StepFailure } from '../run/stepContext.js';
+import { freshServiceDir, serviceDir } from './dirs.js';
 
 /** `qplug proxy -c <file> --json` without the CLI parser (src/proxy/main.ts): it starts faster. */
 const PROXY_MAIN = fileURLToPath(new URL('../../proxy/main.js', import.meta.url));
@@ -18,23 +18,6 @@ const PROXY_MAIN = fileURLToPath(new URL('../../proxy/main.js', import.meta.url)
 const MAX_SOCKET_PATH = 107;
 /** The proxy's own bound on one API command; a reload that hangs longer has failed. */
 const RELOAD_TIMEOUT_MS = 120_000;
-
-/** The private folder of a service of a run (a proxy's files, a command's run dir): qplug-<netns>-<service> in the temp dir (netns names carry the run id). */
-export function serviceDir(netns: string, service: string): string {
-  return join(tmpdir(), `qplug-${netns}-${service}`);
-}
-
-/** The folder prefix of every service of a namespace: what a leftover cleanup removes. */
-export function serviceDirPrefix(netns: string): string {
-  return `qplug-${netns}-`;
-}
-
-/** A service's folder, emptied and made 0700 (what the service keeps there is its own). */
-export function freshServiceDir(dir: string): string {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
 
 export interface ProxyFiles {
   readonly dir: string;
