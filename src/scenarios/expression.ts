@@ -29,10 +29,10 @@ export type Operator = (typeof OPERATORS)[number];
  * replays      answers given from the idempotency store, without executing
  * peak_inflight  most requests in progress at the same time
  */
-export const HTTP_SERVICE_COUNTERS = ['requests', 'executions', 'duplicates', 'replays', 'peak_inflight'] as const;
+const HTTP_SERVICE_COUNTERS = ['requests', 'executions', 'duplicates', 'replays', 'peak_inflight'] as const;
 export type ServiceCounter = (typeof HTTP_SERVICE_COUNTERS)[number];
 /** Service types that report counters, and which. */
-export const SERVICE_COUNTERS: Readonly<Record<string, readonly ServiceCounter[]>> = { http: HTTP_SERVICE_COUNTERS };
+const SERVICE_COUNTERS: Readonly<Record<string, readonly ServiceCounter[]>> = { http: HTTP_SERVICE_COUNTERS };
 
 /** One `<metric> <op> <value>`. */
 export interface Comparison {
@@ -63,7 +63,7 @@ export interface Expression extends Comparison {
 const SHAPE = /^\s*([A-Za-z0-9_.-]+)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$/;
 const EXAMPLES = "e.g. 'reset > 0', 'http.timeout == 0', 'http.latency.p99 < 200ms' or 'web.executions == 1'";
 const isCounter = (word: string) => (COUNTERS as readonly string[]).includes(word);
-const isServiceCounter = (word: string) => (HTTP_SERVICE_COUNTERS as readonly string[]).includes(word);
+const isServiceCounter = (word: string) => Object.values(SERVICE_COUNTERS).some((counters) => (counters as readonly string[]).includes(word));
 
 function parseComparison(text: string, whole: string): Comparison | string {
   const where = text.trim() === whole.trim() ? '' : ` in '${whole.trim()}'`;
@@ -102,7 +102,12 @@ export function parseExpression(text: string): Expression | string {
     if (typeof parsed === 'string') return parsed;
     terms.push(parsed);
   }
-  return { ...terms[0]!, text: text.trim(), anyOf: terms };
+  return joined(text.trim(), terms);
+}
+
+/** An expression from its comparisons: it carries the first one's fields (what a single comparison reads). */
+function joined(text: string, terms: Comparison[]): Expression {
+  return { ...terms[0]!, text, anyOf: terms };
 }
 
 /** For specs: the parse error, or undefined. */
@@ -128,7 +133,7 @@ export function resolveNames(e: Expression, names: ExpressionNames): Expression 
     if (typeof resolved === 'string') return resolved;
     terms.push(resolved);
   }
-  return { ...terms[0]!, text: e.text, anyOf: terms };
+  return joined(e.text, terms);
 }
 
 function resolveTerm(c: Comparison, whole: string, names: ExpressionNames): Comparison | string {

@@ -10,18 +10,18 @@ export const counters = (c: Partial<Counters>): Counters => ({ attempts: 0, ok: 
 
 const latency = { min: 1, mean: 2, p50: 2, p90: 3, p99: 4, p999: 5, max: 6 };
 
-export function runResult(over: Partial<RunResult> & Pick<RunResult, 'variant' | 'role' | 'run'>): RunResult {
+function runResult(over: Partial<RunResult> & Pick<RunResult, 'variant' | 'role' | 'run'>): RunResult {
   return {
     runId: `r${over.run}`, seed: 7, durationMs: 4000,
     outcomes: { ok: 100, reset: 0, refused: 0, timeout: 0, other: 0 }, attempts: 100, latency,
     load: { conns: { counters: counters({ attempts: 100, ok: 100 }), latency } },
     signatureSeen: false, signatureSeenAtMs: null, signature: [], expectations: [],
-    reproduced: false, passed: true, error: null, environmentError: false, marks: [], reloads: [], warnings: [],
+    reproduced: false, passed: true, error: null, environmentError: false, marks: [], reloads: [], plugWindows: [], warnings: [],
     ...over,
   };
 }
 
-export function variantSummary(name: string, role: 'bug' | 'fix' | null, results: RunResult[]): VariantSummary {
+function variantSummary(name: string, role: 'bug' | 'fix' | null, results: RunResult[]): VariantSummary {
   const reproduced = results.filter((r) => r.reproduced).length;
   return {
     name, role, seed: 7, runs: results.length, reproduced, rate: results.length ? reproduced / results.length : 0,
@@ -70,7 +70,7 @@ export const midRunEvents: ScenarioEvent[] = [
   { type: 'warning', ...base, message: 'lb: slow to stop' },
 ];
 
-export const bugRun = runResult({
+const bugRun = runResult({
   variant: 'restart', role: 'bug', run: 1,
   outcomes: { ok: 7900, reset: 20, refused: 80, timeout: 0, other: 0 }, attempts: 8000,
   load: { conns: { counters: counters({ attempts: 8000, ok: 7900, reset: 20, refused: 80 }), latency } },

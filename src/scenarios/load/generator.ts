@@ -9,6 +9,7 @@
  * gone or gave up: the child exits at once. Every loop is bounded in count
  * (the plan's rate x window) and time (stop + the attempt timeout).
  */
+import type { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { OUTCOMES, type Outcome } from '../expression.js';
 import type { HttpKeepaliveLoad, LoadPlan, TcpConnectLoad } from '../planTypes.js';
@@ -70,7 +71,7 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  * One request and its retries: every try is an attempt, recorded as it ends.
  * Its id (x-request-id, and the Idempotency-Key when asked for) is the same on every try.
  */
-async function httpRequest(load: HttpKeepaliveLoad, agent: ReturnType<typeof keepAliveAgent>, id: string, t0: number): Promise<void> {
+async function httpRequest(load: HttpKeepaliveLoad, agent: Agent, id: string, t0: number): Promise<void> {
   const headers: Record<string, string> = { 'x-request-id': id };
   if (load.idempotencyKey) headers['idempotency-key'] = id;
   const options = { method: load.method, path: load.path, headers, body: WITH_BODY.has(load.method) ? JSON.stringify({ request: id }) : null };
